@@ -1,0 +1,3 @@
+"""salesbot: a self-hosted sales-qualification chat bot."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,195 @@
+"""The storage port: records and the unit-of-work interface the service talks to. No SQLAlchemy here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from bot.engine.types import ConversationState, LeadSummary
+
+JsonObject = Mapping[str, Any]
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class Author(StrEnum):
+    PROSPECT = "prospect"
+    BOT = "bot"
+    REP = "rep"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationRecord:
+    """A conversation row. `state` is the engine's state; status/score/tier columns are derived from it."""
+
+    id: str
+    channel: str
+    external_user_id: str
+    state: ConversationState
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageRecord:
+    """One message in or out. `id` is assigned by the store and grows monotonically per database."""
+
+    conversation_id: str
+    direction: Direction
+    author: Author
+    text: str
+    created_at: datetime
+    payload: JsonObject = field(default_factory=dict)  # options, buttons, choice, state
+    cause_kind: str | None = None
+    cause_id: str | None = None
+    channel: str = ""
+    channel_message_id: str | None = None  # unique per channel among inbound messages: the dedup key
+    reply_to: int | None = None  # for outbound: the inbound message it answers
+    id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeadRecord:
+    """The latest summary of a conversation's lead."""
+
+    conversation_id: str
+    lead: LeadSummary
+    updated_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlowVersionRecord:
+    """An immutable published version of a flow file. `version` is the content hash."""
+
+    flow_id: str
+    version: str
+    content: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimerRecord:
+    """A timer the engine asked for. Fires at most once."""
+
+    conversation_id: str
+    key: str
+    due_at: datetime
+    id: int | None = None
+    fired_at: datetime | None = None
+    cancelled: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransitionRecord:
+    """One row of the event log of state transitions."""
+
+    conversation_id: str
+    flow_id: str
+    flow_version: str
+    source: str
+    dest: str
+    trigger: str
+    turn: int
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutboxRecord:
+    """An effect to deliver outside the database (Slack alert, relay), written in the turn's transaction."""
+
+    conversation_id: str
+    kind: str
+    payload: JsonObject
+    created_at: datetime
+    id: int | None = None
+    done_at: datetime | None = None
+
+
+class UnitOfWork(Protocol):
+    """Everything one transaction may do. Committed when the `transaction()` block exits cleanly."""
+
+    async def get_conversation(self, conversation_id: str, *, for_update: bool = False) -> ConversationRecord | None:
+        """Load a conversation by id; `for_update` locks its row on databases that support it."""
+
+    async def find_latest_conversation(self, channel: str, external_user_id: str) -> ConversationRecord | None:
+        """The most recently updated conversation of this user on this channel, if any."""
+
+    async def insert_conversation(self, record: ConversationRecord) -> None:
+        """Create a conversation."""
+
+    async def update_conversation(self, record: ConversationRecord) -> None:
+        """Save a conversation's new state."""
+
+    async def find_inbound(self, channel: str, channel_message_id: str) -> MessageRecord | None:
+        """The inbound message with this channel message id, if it was already stored (dedup)."""
+
+    async def add_message(self, record: MessageRecord) -> MessageRecord:
+        """Store a message; returns it with its id set. Raises StorageError on a duplicate inbound id."""
+
+    async def list_messages(
+        self, conversation_id: str, *, after_id: int | None = None, limit: int = 500
+    ) -> list[MessageRecord]:
+        """Messages of a conversation in order, optionally only those after a message id."""
+
+    async def replies_to(self, message_id: int) -> list[MessageRecord]:
+        """The outbound messages produced in answer to an inbound message, in order."""
+
+    async def upsert_lead(self, record: LeadRecord) -> None:
+        """Insert or replace the lead of a conversation."""
+
+    async def get_lead(self, conversation_id: str) -> LeadRecord | None:
+        """The lead of a conversation, if one was recorded."""
+
+    async def save_flow_version(self, record: FlowVersionRecord) -> None:
+        """Store a flow version; saving the same (flow_id, version) again is a no-op."""
+
+    async def get_flow_version(self, flow_id: str, version: str) -> FlowVersionRecord | None:
+        """A stored flow version."""
+
+    async def schedule_timer(self, record: TimerRecord) -> None:
+        """Add a timer; an unfired timer with the same (conversation, key) is replaced."""
+
+    async def cancel_timers(self, conversation_id: str, prefix: str = "") -> int:
+        """Cancel unfired timers whose key starts with prefix. Returns how many."""
+
+    async def due_timers(self, now: datetime, limit: int = 100) -> list[TimerRecord]:
+        """Unfired, uncancelled timers due at or before now, oldest first."""
+
+    async def claim_timer(self, timer_id: int, now: datetime) -> bool:
+        """Mark a timer fired. True only for the one caller that claimed it first."""
+
+    async def add_transitions(self, records: Sequence[TransitionRecord]) -> None:
+        """Append to the event log."""
+
+    async def list_transitions(self, conversation_id: str) -> list[TransitionRecord]:
+        """The event log of one conversation, in order."""
+
+    async def add_outbox(self, record: OutboxRecord) -> OutboxRecord:
+        """Queue an effect for delivery outside the database."""
+
+    async def pending_outbox(self, limit: int = 100) -> list[OutboxRecord]:
+        """Undelivered outbox rows, oldest first."""
+
+    async def mark_outbox_done(self, outbox_id: int, now: datetime) -> None:
+        """Record that an outbox row was delivered."""
+
+
+class Store(Protocol):
+    """A database: hands out transactions."""
+
+    def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """One write transaction (BEGIN IMMEDIATE on SQLite). Commits on success, rolls back on error."""
+
+    async def ping(self) -> None:
+        """Raise StorageError if the database is not reachable."""
+
+    async def close(self) -> None:
+        """Release connections."""
