@@ -116,10 +116,14 @@ class OutboxRecord:
 class UnitOfWork(Protocol):
     """Everything one transaction may do. Committed when the `transaction()` block exits cleanly."""
 
-    async def get_conversation(self, conversation_id: str, *, for_update: bool = False) -> ConversationRecord | None:
+    async def get_conversation(
+        self, conversation_id: str, *, for_update: bool = False
+    ) -> ConversationRecord | None:
         """Load a conversation by id; `for_update` locks its row on databases that support it."""
 
-    async def find_latest_conversation(self, channel: str, external_user_id: str) -> ConversationRecord | None:
+    async def find_latest_conversation(
+        self, channel: str, external_user_id: str
+    ) -> ConversationRecord | None:
         """The most recently updated conversation of this user on this channel, if any."""
 
     async def insert_conversation(self, record: ConversationRecord) -> None:

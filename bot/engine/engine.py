@@ -1,0 +1,483 @@
+"""The dialog engine: (flow, state, inbound, now) -> Turn. Pure: no I/O, no clock, no globals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.engine import compiled as c
+from bot.engine.machine import FALLBACK, NEXT, TurnModel, fire
+from bot.engine.matcher import Match
+from bot.engine.parsers import Parsed, parse_answer
+from bot.engine.parsers.base import QuestionType
+from bot.engine.text import clean_text
+from bot.engine.types import (
+    CancelTimers,
+    Cause,
+    CauseKind,
+    ChoiceMade,
+    ConversationEnded,
+    ConversationState,
+    Effect,
+    HumanTookOver,
+    Inbound,
+    LeadSummary,
+    LeadUpdated,
+    MatchKind,
+    Outbound,
+    RelayToHuman,
+    RequestHandoff,
+    ReturnedToBot,
+    ScheduleTimer,
+    ScoreEntry,
+    Started,
+    Status,
+    TextReceived,
+    Tier,
+    TimerFired,
+    Transition,
+    Turn,
+    Unsubscribed,
+    UrlButton,
+    Value,
+)
+
+MAX_STEPS = 500  # states entered in one turn; the validator rejects loops that never ask, this is a backstop
+SILENCE = "silence:"
+INTENT_CONFIDENCE = 0.8  # a global intent must be this sure to beat a parsed answer
+
+
+def step(flow: c.CompiledFlow, state: ConversationState | None, inbound: Inbound, now: datetime) -> Turn:
+    """Run one turn of a conversation.
+
+    Args:
+        flow: the compiled flow version the conversation is pinned to.
+        state: the conversation so far; None only with a `Started` event.
+        inbound: what happened (text, a button, a timer, a human taking over or giving back).
+        now: the current time, passed in so that replaying a transcript gives the same result.
+
+    Returns:
+        The new state, the replies to send, the effects to carry out and the transitions made.
+    """
+    if isinstance(inbound, Started) or state is None:
+        channel = inbound.channel if isinstance(inbound, Started) else "unknown"
+        attributes = inbound.attributes if isinstance(inbound, Started) else {}
+        return _Run.start(flow, channel, attributes, now).finish()
+    run = _Run(flow, state, now)
+    run.dispatch(inbound)
+    return run.finish()
+
+
+class _Run:
+    """The working copy of a conversation during one turn."""
+
+    def __init__(self, flow: c.CompiledFlow, state: ConversationState, now: datetime) -> None:
+        self.flow = flow
+        self.now = now
+        self.original = state
+        self.values: dict[str, Value] = dict(state.values)
+        self.ledger: list[ScoreEntry] = list(state.ledger)
+        self.attempts = dict(state.attempts)
+        self.objections = dict(state.objections)
+        self.status = state.status
+        self.outcome = state.outcome
+        self.pending = state.pending
+        self.handoff_requested = state.handoff_requested
+        self.turn = state.turn + 1
+        self.replies: list[Outbound] = []
+        self.effects: list[Effect] = []
+        self.lead_changed = False
+        self.scope: dict[str, Any] = {}
+        self._rebuild_scope()
+        self.model = TurnModel(state.state, self.scope)
+
+    @classmethod
+    def start(cls, flow: c.CompiledFlow, channel: str, attributes: Any, now: datetime) -> _Run:
+        values: dict[str, Value] = dict(flow.defaults)
+        values.update({k: str(v) for k, v in attributes.items() if k in flow.defaults})
+        state = ConversationState(
+            flow_id=flow.id, flow_version=flow.version, channel=channel, state=flow.start, values=values,
+            started_at=now, updated_at=now, turn=-1,
+        )
+        run = cls(flow, state, now)
+        run.lead_changed = True
+        run.model.moves.append(("", flow.start, "start"))
+        run.run_from(flow.start)
+        return run
+
+    # ------------------------------------------------------------------ dispatch
+
+    def dispatch(self, inbound: Inbound) -> None:
+        if isinstance(inbound, TextReceived):
+            self.on_text(inbound.text)
+        elif isinstance(inbound, ChoiceMade):
+            self.on_choice(inbound.option)
+        elif isinstance(inbound, TimerFired):
+            self.on_timer(inbound.key)
+        elif isinstance(inbound, HumanTookOver):
+            self.on_human(inbound.agent)
+        elif isinstance(inbound, ReturnedToBot):
+            self.on_returned()
+
+    def on_text(self, raw: str) -> None:
+        text = clean_text(raw)
+        if self.status is Status.HUMAN:
+            self.effects.append(RelayToHuman(text=text or raw))
+            return
+        if len(text) > self.flow.max_input_chars:
+            self.say(self.flow.messages.too_long, CauseKind.FALLBACK, "too_long", limit=self.flow.max_input_chars)
+            return
+        if not text:
+            self.say(self.flow.messages.empty, CauseKind.REPROMPT, self.pending or self.model.state)
+            self.reask()
+            return
+        if self.status is Status.ACTIVE and self.pending:
+            self.effects.append(CancelTimers(prefix=SILENCE))
+        question = self.question()
+        meaning = interpret(self.flow, question if self.status is Status.ACTIVE else None, self.pending, text,
+                            self.now)
+        if meaning.kind is MatchKind.INTENT:
+            self.on_intent(meaning.id)
+        elif self.status is Status.UNSUBSCRIBED:
+            self.say(self.flow.messages.unsubscribed, CauseKind.INTENT, "stop")
+        elif meaning.match is not None and meaning.kind in (MatchKind.OBJECTION, MatchKind.FAQ):
+            self.on_reply(meaning.match)
+        elif self.status is Status.ENDED or question is None or meaning.parsed is None:
+            self.say(self.flow.messages.ended, CauseKind.SAY, "ended")
+        elif meaning.kind is MatchKind.ANSWER:
+            self.accept(question, meaning.parsed)
+        else:
+            self.failed(question, meaning.parsed)
+
+    def on_choice(self, option: str) -> None:
+        question = self.question()
+        if self.status is not Status.ACTIVE or question is None:
+            self.say(self.flow.messages.stale_choice, CauseKind.SAY, "stale_choice")
+            return
+        self.effects.append(CancelTimers(prefix=SILENCE))
+        known = {o.id for o in question.options}
+        picked = [part for part in option.split(",") if part in known]
+        if not picked or (not question.multiple and len(picked) != 1):
+            if question.answer.type is QuestionType.YES_NO and option in ("yes", "no"):
+                self.accept(question, Parsed(ok=True, value=option == "yes"))
+                return
+            self.failed(question, Parsed(ok=False, error="Please pick one of the options."))
+            return
+        ordered = [o.id for o in question.options if o.id in picked]
+        self.accept(question, Parsed(ok=True, value=ordered if question.multiple else ordered[0]))
+
+    def on_timer(self, key: str) -> None:
+        rule = self._silence_rule(key)
+        if rule is None:
+            return  # stale: the prospect answered, or the conversation moved on
+        if rule.say:
+            self.say(rule.say, CauseKind.TIMER, key)
+        if rule.goto:
+            self.effects.append(CancelTimers(prefix=SILENCE))
+            self.status, self.outcome, self.pending = Status.ACTIVE, None, None
+            self.jump(rule.goto)
+
+    def _silence_rule(self, key: str) -> c.SilenceRule | None:
+        if not key.startswith(SILENCE) or self.status not in (Status.ACTIVE, Status.ENDED):
+            return None
+        sid, _, index = key.removeprefix(SILENCE).rpartition(":")
+        state = self.flow.states.get(sid)
+        if state is None or self.model.state != sid or not index.isdigit() or int(index) >= len(state.silence):
+            return None
+        if self.status is Status.ACTIVE and self.pending != sid:
+            return None
+        return state.silence[int(index)]
+
+    def on_human(self, agent: str) -> None:
+        self.status = Status.HUMAN
+        self.effects.append(CancelTimers())
+        self.say(self.flow.messages.human_joined, CauseKind.HANDOFF, "human_joined", agent=agent or "Someone")
+
+    def on_returned(self) -> None:
+        if self.status is not Status.HUMAN:
+            return
+        self.status = Status.ENDED if self.outcome else Status.ACTIVE
+        self.say(self.flow.messages.returned, CauseKind.HANDOFF, "returned")
+        if self.status is Status.ACTIVE:
+            self.reask()
+
+    # ------------------------------------------------------------------ intents, objections, FAQs
+
+    def on_intent(self, intent: str) -> None:
+        messages = self.flow.messages
+        if intent == "human":
+            self.say(messages.human, CauseKind.INTENT, "human")
+            self.request_handoff("The prospect asked to talk to a person", "sales")
+        elif intent == "restart":
+            self.restart()
+        elif intent == "stop":
+            self.status, self.pending = Status.UNSUBSCRIBED, None
+            self.effects += [CancelTimers(), Unsubscribed()]
+            self.lead_changed = True
+            self.say(messages.stop, CauseKind.INTENT, "stop")
+
+    def restart(self) -> None:
+        self.values = dict(self.flow.defaults)
+        self.ledger, self.attempts, self.objections = [], {}, {}
+        self.status, self.outcome, self.pending, self.handoff_requested = Status.ACTIVE, None, None, False
+        self.lead_changed = True
+        self._rebuild_scope()
+        self.effects.append(CancelTimers())
+        self.say(self.flow.messages.restart, CauseKind.INTENT, "restart")
+        self.jump(self.flow.start)
+
+    def on_reply(self, match: Match) -> None:
+        is_objection = match.kind is MatchKind.OBJECTION
+        reply = (self.flow.objections if is_objection else self.flow.faqs)[match.id]
+        kind = CauseKind.OBJECTION if is_objection else CauseKind.FAQ
+        if is_objection:
+            count = self.objections.get(reply.id, 0) + 1
+            self.objections[reply.id] = count
+            self.lead_changed = True
+            if reply.max is not None and count > reply.max:
+                self.perform(reply.on_repeat or c.Action(kind=c.ActionKind.HANDOFF), kind, reply.id)
+                return
+        for template in reply.answer:
+            self.say(template, kind, reply.id)
+        if self.status is Status.ACTIVE:
+            self.perform(reply.then, kind, reply.id)
+
+    def perform(self, action: c.Action, kind: CauseKind, cause_id: str) -> None:
+        if action.kind is c.ActionKind.RESUME:
+            self.reask()
+        elif action.kind is c.ActionKind.HANDOFF:
+            self.say(self.flow.messages.handoff, CauseKind.HANDOFF, cause_id)
+            self.request_handoff(f"{kind.value}: {cause_id}", "sales")
+        elif action.kind is c.ActionKind.GOTO:
+            self.pending = None
+            self.effects.append(CancelTimers(prefix=SILENCE))
+            self.jump(action.target)
+        elif action.kind is c.ActionKind.END and action.outcome is not None:
+            self.effects.append(CancelTimers(prefix=SILENCE))
+            self.finish_with(action.outcome, ())
+
+    # ------------------------------------------------------------------ answers
+
+    def question(self) -> c.Question | None:
+        if self.pending is None:
+            return None
+        return self.flow.states[self.pending].question
+
+    def accept(self, question: c.Question, parsed: Parsed) -> None:
+        sid = self.pending or self.model.state
+        changed = {question.variable}
+        self.set_value(question.variable, parsed.value)
+        for key, value in parsed.extra.items():
+            self.set_value(f"{question.variable}_{key}", value)
+            changed.add(f"{question.variable}_{key}")
+        self.attempts.pop(sid, None)
+        self.pending = None
+        hot_goto = self.rescore(changed)
+        if hot_goto:
+            self.jump(hot_goto)
+        elif fire(self.flow.machine, NEXT, self.model):
+            self.run_from(self.model.state)
+
+    def failed(self, question: c.Question, parsed: Parsed) -> None:
+        sid = self.pending or self.model.state
+        attempts = self.attempts.get(sid, 0) + 1
+        if attempts < question.max_attempts:
+            self.attempts[sid] = attempts
+            text = question.reprompt.render(self.scope) if question.reprompt else (
+                f"{parsed.error} {question.text.render(self.scope)}".strip()
+            )
+            self.emit(text, CauseKind.REPROMPT, sid, question=question)
+            self.schedule_silence(self.flow.states[sid])
+            return
+        self.attempts.pop(sid, None)
+        self.pending = None
+        self.say(self.flow.messages.fallback, CauseKind.FALLBACK, sid)
+        if question.fallback not in (None, "skip"):
+            fire(self.flow.machine, FALLBACK, self.model)
+            self.run_from(self.model.state)
+        elif fire(self.flow.machine, NEXT, self.model):
+            self.run_from(self.model.state)
+
+    def reask(self) -> None:
+        question = self.question()
+        if question is not None and self.pending is not None:
+            self.emit(question.text.render(self.scope), CauseKind.QUESTION, self.pending, question=question)
+            self.schedule_silence(self.flow.states[self.pending])
+
+    # ------------------------------------------------------------------ running states
+
+    def jump(self, target: str) -> None:
+        fire(self.flow.machine, self.flow.jump_trigger(target), self.model)
+        self.run_from(target)
+
+    def run_from(self, sid: str) -> None:
+        for _ in range(MAX_STEPS):
+            state = self.flow.states[sid]
+            self.enter(state)
+            if state.question is not None:
+                self.pending = sid
+                self.emit(state.question.text.render(self.scope), CauseKind.QUESTION, sid,
+                          question=state.question, buttons=self._buttons(state) if not state.say else ())
+                self.schedule_silence(state)
+                return
+            if state.end is not None:
+                self.finish_with(state.end, state.silence)
+                return
+            if not fire(self.flow.machine, NEXT, self.model):
+                return  # the validator guarantees an unconditional branch; nothing else can be done here
+            sid = self.model.state
+
+    def enter(self, state: c.State) -> None:
+        if state.sets:
+            for name, expression in state.sets:
+                self.set_value(name, _as_value(expression.value(self.scope)))
+            hot_goto = self.rescore({name for name, _ in state.sets})
+            del hot_goto  # a hot lead found while running `set:` is handled at the next answer
+        for index, template in enumerate(state.say):
+            last = index == len(state.say) - 1
+            self.emit(template.render(self.scope), CauseKind.SAY, state.id,
+                      buttons=self._buttons(state) if last else ())
+        if state.handoff is not None:
+            if not state.say:
+                self.say(self.flow.messages.handoff, CauseKind.HANDOFF, state.id)
+            self.request_handoff(state.handoff.reason.render(self.scope), state.handoff.team)
+
+    def finish_with(self, outcome: c.Outcome, follow_ups: Iterable[c.SilenceRule]) -> None:
+        self.status, self.outcome, self.pending = Status.ENDED, outcome, None
+        self.lead_changed = True
+        self.effects.append(ConversationEnded(outcome=outcome))
+        for rule in follow_ups:
+            self.effects.append(ScheduleTimer(key=rule.key, due_at=self.now + rule.after))
+
+    def schedule_silence(self, state: c.State) -> None:
+        for rule in state.silence:
+            self.effects.append(ScheduleTimer(key=rule.key, due_at=self.now + rule.after))
+
+    def _buttons(self, state: c.State) -> tuple[UrlButton, ...]:
+        rendered = (UrlButton(label=b.label.render(self.scope), url=b.url.render(self.scope).strip())
+                    for b in state.buttons)
+        return tuple(b for b in rendered if b.url.lower().startswith(("https://", "http://", "mailto:", "tel:")))
+
+    # ------------------------------------------------------------------ values and scoring
+
+    def set_value(self, name: str, value: Value) -> None:
+        self.values[name] = value
+        self.scope[name] = value
+        self.lead_changed = True
+
+    def rescore(self, changed: set[str]) -> str | None:
+        """Re-check the rules that read a changed value. Returns a goto target if the lead just turned hot."""
+        scoring = self.flow.scoring
+        before = self.scope["tier"]
+        rules = {rule.id: rule for name in changed for rule in scoring.rules_by_name.get(name, ())}
+        for rule in sorted(rules.values(), key=scoring.rules.index):
+            holds = rule.when(self.scope)
+            present = any(entry.rule == rule.id for entry in self.ledger)
+            if holds and not present:
+                self.ledger.append(ScoreEntry(rule=rule.id, points=rule.points,
+                                              reason=rule.reason.render(self.scope), turn=self.turn))
+            elif present and not holds:
+                self.ledger = [entry for entry in self.ledger if entry.rule != rule.id]
+        score = sum(entry.points for entry in self.ledger)
+        self.scope["score"], self.scope["tier"] = score, scoring.tier(score).value
+        if before == Tier.HOT.value or self.scope["tier"] != Tier.HOT.value or self.handoff_requested:
+            return None
+        if scoring.on_hot is None:
+            return None
+        if scoring.on_hot.kind is c.ActionKind.GOTO:
+            self.handoff_requested = True
+            return scoring.on_hot.target
+        if scoring.on_hot.kind is c.ActionKind.HANDOFF:
+            self.request_handoff(f"Hot lead: score {score}", "sales")
+        return None
+
+    def request_handoff(self, reason: str, team: str) -> None:
+        self.handoff_requested = True
+        self.lead_changed = True
+        self.effects.append(RequestHandoff(reason=reason, team=team, lead=self.summary()))
+
+    def summary(self) -> LeadSummary:
+        score = sum(entry.points for entry in self.ledger)
+        return LeadSummary(
+            flow_id=self.flow.id, state=self.model.state, status=self.status, outcome=self.outcome, score=score,
+            tier=self.flow.scoring.tier(score), reasons=tuple(self.ledger), values=dict(self.values),
+            objections=dict(self.objections),
+        )
+
+    def _rebuild_scope(self) -> None:
+        self.scope.clear()
+        self.scope.update(dict.fromkeys(self.flow.variables))
+        self.scope.update(self.values)
+        score = sum(entry.points for entry in self.ledger)
+        self.scope.update(score=score, tier=self.flow.scoring.tier(score).value, channel=self.original.channel)
+
+    # ------------------------------------------------------------------ output
+
+    def say(self, template: c.Template, kind: CauseKind, cause_id: str, **extra: Any) -> None:
+        scope = {**self.scope, **extra} if extra else self.scope
+        self.emit(template.render(scope), kind, cause_id)
+
+    def emit(self, text: str, kind: CauseKind, cause_id: str, *, question: c.Question | None = None,
+             buttons: tuple[UrlButton, ...] = ()) -> None:
+        self.replies.append(Outbound(
+            text=text, cause=Cause(kind=kind, id=cause_id), state=self.model.state,
+            options=question.options if question else (), multiple=bool(question and question.multiple),
+            buttons=buttons,
+        ))
+
+    def finish(self) -> Turn:
+        state = ConversationState(
+            flow_id=self.original.flow_id, flow_version=self.original.flow_version, channel=self.original.channel,
+            state=self.model.state, status=self.status, outcome=self.outcome, values=self.values,
+            ledger=tuple(self.ledger), pending=self.pending, attempts=self.attempts, objections=self.objections,
+            handoff_requested=self.handoff_requested, turn=self.turn, started_at=self.original.started_at,
+            updated_at=self.now,
+        )
+        effects = list(self.effects)
+        if self.lead_changed:
+            effects.append(LeadUpdated(lead=self.summary()))
+        moves = tuple(Transition(source=s, dest=d, trigger=t, turn=self.turn) for s, d, t in self.model.moves)
+        return Turn(state=state, replies=tuple(self.replies), effects=tuple(effects), transitions=moves)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Interpretation:
+    """How the engine reads a text at a question: an intent, objection, FAQ, an answer, or nothing."""
+
+    kind: MatchKind
+    id: str
+    confidence: float
+    match: Match | None
+    parsed: Parsed | None
+
+
+def interpret(flow: c.CompiledFlow, question: c.Question | None, state_id: str | None, text: str,
+              now: datetime) -> Interpretation:
+    """Decide what `text` means while `question` (if any) is pending. Shared by the engine and `flows match`."""
+    match = flow.matcher.match(text)
+    parsed = parse_answer(question.answer, text, now) if question is not None else None
+    if match is not None and match.kind is MatchKind.INTENT and _beats(match, parsed, INTENT_CONFIDENCE):
+        return Interpretation(kind=match.kind, id=match.id, confidence=match.confidence, match=match, parsed=parsed)
+    if match is not None and match.kind is not MatchKind.INTENT and _beats(match, parsed, 0.0):
+        return Interpretation(kind=match.kind, id=match.id, confidence=match.confidence, match=match, parsed=parsed)
+    if parsed is not None and parsed.ok:
+        return Interpretation(kind=MatchKind.ANSWER, id=state_id or "", confidence=parsed.confidence, match=match,
+                              parsed=parsed)
+    return Interpretation(kind=MatchKind.NONE, id="", confidence=0.0, match=match, parsed=parsed)
+
+
+def _beats(match: Match, parsed: Parsed | None, floor: float) -> bool:
+    """Does a recognised intent/objection/FAQ win over the answer parsed from the same text?"""
+    if match.confidence < floor:
+        return False
+    return parsed is None or not parsed.ok or match.confidence > parsed.confidence
+
+
+def _as_value(raw: Any) -> Value:
+    if raw is None or isinstance(raw, (str, bool, int, float)):
+        return raw
+    if isinstance(raw, (list, tuple)):
+        return [str(item) for item in raw]
+    return str(raw)

@@ -1,0 +1,79 @@
+"""Builds the one `transitions` machine a flow version runs on, and the lightweight per-turn model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from transitions import EventData, Machine
+
+from bot.engine.expressions import Expression
+
+NEXT = "next"
+FALLBACK = "fallback"
+
+
+class TurnModel:
+    """The model a trigger runs on: the current machine state and the values conditions read.
+
+    One is created per turn (cheap: three slots), never registered with the machine, so every
+    conversation shares the compiled machine without sharing anything mutable.
+    """
+
+    __slots__ = ("moves", "scope", "state")
+
+    def __init__(self, state: str, scope: Mapping[str, Any]) -> None:
+        self.state = state
+        self.scope = scope
+        self.moves: list[tuple[str, str, str]] = []  # (source, dest, trigger) in order
+
+
+def _record(event: EventData) -> None:
+    model: TurnModel = event.model
+    model.moves.append((event.transition.source, event.transition.dest, event.event.name))
+
+
+def _guard(condition: Expression) -> Callable[[EventData], bool]:
+    def check(event: EventData) -> bool:
+        return condition(event.model.scope)
+
+    return check
+
+
+def build_machine(
+    *,
+    states: Sequence[str],
+    initial: str,
+    next_edges: Mapping[str, Sequence[tuple[str, Expression | None]]],
+    fallbacks: Mapping[str, str],
+    jump_targets: Iterable[str],
+    jump_trigger: Callable[[str], str],
+) -> Machine:
+    """Compile a flow's graph into a shared machine.
+
+    `next` follows a state's branches in order (the first whose condition holds wins), `fallback` leaves a
+    question after too many failed answers, and `jump_<state>` moves from anywhere to a global target
+    (objection and FAQ gotos, restart, the hot-lead goto, silence gotos).
+    """
+    machine = Machine(
+        model=[],
+        states=list(states),
+        initial=initial,
+        auto_transitions=False,
+        send_event=True,
+        after_state_change=[_record],
+    )
+    for source, edges in next_edges.items():
+        for dest, condition in edges:
+            conditions = [_guard(condition)] if condition is not None else []
+            machine.add_transition(NEXT, source, dest, conditions=conditions)
+    for source, dest in fallbacks.items():
+        machine.add_transition(FALLBACK, source, dest)
+    for target in sorted(set(jump_targets)):
+        machine.add_transition(jump_trigger(target), "*", target)
+    return machine
+
+
+def fire(machine: Machine, trigger: str, model: TurnModel) -> bool:
+    """Fire `trigger` for `model` on the shared machine. True when a transition happened."""
+    return bool(machine.events[trigger].trigger(model))

@@ -1,0 +1,1 @@
+"""Flow files: the YAML format, its loader and validator, and the compiled form the engine runs."""
