@@ -1,0 +1,122 @@
+"""Engine benchmark: turns per second on the default and a generated 200-state flow, load+validate time,
+and the bare `transitions` costs the engine is built on, all measured in the same run.
+
+Run: make bench   (or: .venv/bin/python bench/engine.py)
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from transitions import Machine
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.flowgen import generated_flow  # noqa: E402
+from bot.engine.engine import step  # noqa: E402
+from bot.engine.machine import NEXT, TurnModel, fire  # noqa: E402
+from bot.engine.types import ConversationState, Started, TextReceived  # noqa: E402
+from bot.flow.compiler import compile_flow  # noqa: E402
+from bot.flow.loader import load_flow_file, load_flow_text  # noqa: E402
+
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+DEFAULT_SCRIPT = [
+    "Dana Scully", "Acme Corp", "founder", "I make the decision", "about 300 people", "churn and reporting",
+    "it's too expensive", "next quarter", "$50k a year", "dana@acme.com", "+1 415 555 2671",
+]
+
+
+def best_of(fn: Callable[[], object], repeat: int, number: int) -> float:
+    """Median seconds per call over `repeat` batches of `number` calls."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return statistics.median(samples)
+
+
+def run_script(flow, script: list[str]) -> int:  # type: ignore[no-untyped-def]
+    state: ConversationState = step(flow, None, Started(channel="bench"), NOW).state
+    for text in script:
+        state = step(flow, state, TextReceived(text=text), NOW).state
+    return len(script)
+
+
+def per_turn(flow, script: list[str]) -> float:  # type: ignore[no-untyped-def]
+    turns = len(script) + 1
+    return best_of(lambda: run_script(flow, script), repeat=7, number=30) / turns
+
+
+def bare_costs(states: int) -> tuple[float, float]:
+    names = [f"s{i}" for i in range(states)]
+    transitions = [{"trigger": "next", "source": names[i], "dest": names[i + 1]} for i in range(states - 1)]
+
+    def build() -> Machine:
+        return Machine(model=[], states=names, transitions=transitions, initial=names[0], auto_transitions=False,
+                       send_event=True)
+
+    build_cost = best_of(build, repeat=5, number=20)
+    machine = build()
+
+    def trigger() -> None:
+        fire(machine, NEXT, TurnModel("s0", {}))
+
+    return build_cost, best_of(trigger, repeat=7, number=2000)
+
+
+def long_conversation(flow, turns: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Per-turn cost early and late in a long conversation (an FAQ asked over and over)."""
+    state = step(flow, None, Started(channel="bench"), NOW).state
+    samples: list[float] = []
+    for _ in range(turns):
+        start = time.perf_counter()
+        state = step(flow, state, TextReceived(text="how much does it cost"), NOW).state
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples[:100]), statistics.median(samples[-100:])
+
+
+def main() -> None:
+    default_path = Path(__file__).resolve().parent.parent / "flows" / "default.yaml"
+    default = compile_flow(load_flow_file(default_path))
+    load_default = best_of(lambda: compile_flow(load_flow_file(default_path)), repeat=5, number=3)
+    text200 = generated_flow(200)
+    load_200 = best_of(lambda: compile_flow(load_flow_text(text200, "generated.yaml")), repeat=5, number=2)
+    flow200 = compile_flow(load_flow_text(text200, "generated.yaml"))
+    script200 = [["42", "yes", "a", "$2k a month", "some text", "asap"][i % 6] for i in range(198)]
+
+    build40, trigger40 = bare_costs(40)
+    build200, _ = bare_costs(200)
+    turn_default = per_turn(default, DEFAULT_SCRIPT)
+    turn_200 = per_turn(flow200, script200)
+    early, late = long_conversation(default, 2000)
+
+    us = 1e6
+    print("salesbot engine benchmark (median of repeated runs, one process, one core)")
+    print(f"python {sys.version.split()[0]}")
+    print()
+    print("baseline: bare transitions costs, same run")
+    print(f"  build a 40-state Machine            {build40 * 1e3:8.2f} ms  (what a per-message machine would cost)")
+    print(f"  build a 200-state Machine           {build200 * 1e3:8.2f} ms")
+    print(f"  one trigger on a shared machine     {trigger40 * us:8.1f} µs")
+    print()
+    print("engine turns (parse + recognise + transition + score + replies)")
+    print(f"  default flow                        {turn_default * us:8.1f} µs/turn  "
+          f"{1 / turn_default:10,.0f} turns/s  ({turn_default / trigger40:.1f}x a bare trigger)")
+    print(f"  generated 200-state flow            {turn_200 * us:8.1f} µs/turn  {1 / turn_200:10,.0f} turns/s")
+    print(f"  long conversation, turns 1-100      {early * us:8.1f} µs/turn")
+    print(f"  long conversation, turns 1901-2000  {late * us:8.1f} µs/turn  (flat: {late / early:.2f}x)")
+    print()
+    print("load + validate + compile")
+    print(f"  default flow ({len(default.states)} states)            {load_default * 1e3:8.1f} ms")
+    print(f"  generated flow ({len(flow200.states)} states)         {load_200 * 1e3:8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
