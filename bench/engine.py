@@ -17,12 +17,12 @@ from transitions import Machine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.flowgen import generated_flow  # noqa: E402
-from bot.engine.engine import step  # noqa: E402
-from bot.engine.machine import NEXT, TurnModel, fire  # noqa: E402
-from bot.engine.types import ConversationState, Started, TextReceived  # noqa: E402
-from bot.flow.compiler import compile_flow  # noqa: E402
-from bot.flow.loader import load_flow_file, load_flow_text  # noqa: E402
+from bench.flowgen import generated_flow
+from bot.engine.engine import step
+from bot.engine.machine import NEXT, TurnModel, fire
+from bot.engine.types import ConversationState, Started, TextReceived
+from bot.flow.compiler import compile_flow
+from bot.flow.loader import load_flow_file, load_flow_text
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 DEFAULT_SCRIPT = [

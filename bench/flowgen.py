@@ -10,7 +10,7 @@ def generated_flow(states: int = 200) -> str:
         "scoring:", "  hot: 60", "  warm: 30", "  rules:",
     ]
     kinds = ["number", "yes_no", "choice", "money", "text", "date"]
-    questions = [i for i in range(states - 1)]
+    questions = list(range(states - 1))
     for i in questions[:40]:
         kind = kinds[i % len(kinds)]
         cond = {"number": f"v{i} >= 10", "yes_no": f"v{i}", "choice": f"v{i} == 'a'",

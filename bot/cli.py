@@ -23,6 +23,7 @@ from bot.flow.loader import load_flow_file
 from bot.flow.registry import FlowRegistry
 from bot.service import ConversationService
 from bot.settings import Settings
+from storage.repository import ConversationRecord, MessageRecord
 
 log = logging.getLogger("salesbot")
 
@@ -144,7 +145,7 @@ async def _chat_loop(settings: Settings, registry: FlowRegistry, flow_id: str, a
         service = ConversationService(store=store, flows=registry, clock=_now)
         printer = TerminalPrinter(sys.stdout, as_json=as_json)
 
-        async def pushed(_conversation: Any, messages: Sequence[Any]) -> None:
+        async def pushed(_conversation: ConversationRecord, messages: Sequence[MessageRecord]) -> None:
             printer.show(messages)
 
         service.subscribe(pushed)
@@ -232,7 +233,7 @@ def _match(args: argparse.Namespace) -> int:
     settings = Settings.from_env(os.environ)
     registry, flow_id = _registry(settings, args.flow)
     flow = registry.latest(flow_id)
-    state_id = args.state or next((sid for sid, st in flow.states.items() if st.question), None)
+    state_id = str(args.state or next((sid for sid, st in flow.states.items() if st.question), ""))
     if state_id not in flow.states:
         known = ", ".join(sid for sid, st in flow.states.items() if st.question)
         raise ConfigError(f"--state {state_id!r} is not a state of flow {flow.id!r}; question states: {known}")

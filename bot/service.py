@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from bot.engine import engine
 from bot.engine.codec import lead_to_json
@@ -63,10 +62,8 @@ class TurnResult:
     duplicate: bool = False
 
 
-class Listener(Protocol):
-    """Told after commit about messages that no request is waiting for (timers, relays), to push them."""
-
-    def __call__(self, conversation: ConversationRecord, messages: Sequence[MessageRecord]) -> Awaitable[None]: ...
+# Told after commit about messages no request is waiting for (timers, a rep's takeover), to push them.
+Listener = Callable[[ConversationRecord, Sequence[MessageRecord]], Awaitable[None]]
 
 
 class UnknownConversation(LookupError):
@@ -207,7 +204,7 @@ class ConversationService:
         return result
 
     async def _fire_timer(self, timer: TimerRecord) -> bool:
-        assert timer.id is not None  # noqa: S101 - filtered by the caller
+        assert timer.id is not None
         async with self._lock(timer.conversation_id), self.store.transaction() as uow:
             now = self.clock()
             if not await uow.claim_timer(timer.id, now):
@@ -231,7 +228,7 @@ class ConversationService:
                 raise StorageError(f"flow {state.flow_id!r} version {state.flow_version} is not in the database; "
                                    "restore the flow_versions table from a backup")
             flow = self.flows.version(state.flow_id, state.flow_version, stored.content)
-            assert flow is not None  # noqa: S101 - compiled from content just above
+            assert flow is not None
         return flow
 
     async def _save_turn(self, uow: UnitOfWork, record: ConversationRecord, turn: Turn, reply_to: int | None,

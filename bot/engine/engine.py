@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.engine import compiled as c
+from bot.engine.expressions import Template
 from bot.engine.machine import FALLBACK, NEXT, TurnModel, fire
 from bot.engine.matcher import Match
 from bot.engine.parsers import Parsed, parse_answer
@@ -27,6 +28,7 @@ from bot.engine.types import (
     LeadUpdated,
     MatchKind,
     Outbound,
+    Outcome,
     RelayToHuman,
     RequestHandoff,
     ReturnedToBot,
@@ -148,6 +150,8 @@ class _Run:
             self.say(self.flow.messages.ended, CauseKind.SAY, "ended")
         elif meaning.kind is MatchKind.ANSWER:
             self.accept(question, meaning.parsed)
+        elif question.fallback == "skip" and _is_skip(text):
+            self.accept(question, Parsed(ok=True, value=None))
         else:
             self.failed(question, meaning.parsed)
 
@@ -344,7 +348,7 @@ class _Run:
                 self.say(self.flow.messages.handoff, CauseKind.HANDOFF, state.id)
             self.request_handoff(state.handoff.reason.render(self.scope), state.handoff.team)
 
-    def finish_with(self, outcome: c.Outcome, follow_ups: Iterable[c.SilenceRule]) -> None:
+    def finish_with(self, outcome: Outcome, follow_ups: Iterable[c.SilenceRule]) -> None:
         self.status, self.outcome, self.pending = Status.ENDED, outcome, None
         self.lead_changed = True
         self.effects.append(ConversationEnded(outcome=outcome))
@@ -415,7 +419,7 @@ class _Run:
 
     # ------------------------------------------------------------------ output
 
-    def say(self, template: c.Template, kind: CauseKind, cause_id: str, **extra: Any) -> None:
+    def say(self, template: Template, kind: CauseKind, cause_id: str, **extra: Any) -> None:
         scope = {**self.scope, **extra} if extra else self.scope
         self.emit(template.render(scope), kind, cause_id)
 
@@ -473,6 +477,17 @@ def _beats(match: Match, parsed: Parsed | None, floor: float) -> bool:
     if match.confidence < floor:
         return False
     return parsed is None or not parsed.ok or match.confidence > parsed.confidence
+
+
+SKIP_WORDS = frozenset({
+    "skip", "pass", "next", "skip it", "skip this", "rather not say", "i'd rather not say", "prefer not to say",
+    "i prefer not to say", "no comment", "n/a", "na", "none",
+})
+
+
+def _is_skip(text: str) -> bool:
+    """The prospect declined a question that may be skipped."""
+    return " ".join(text.lower().replace("’", "'").strip(" .!").split()) in SKIP_WORDS
 
 
 def _as_value(raw: Any) -> Value:

@@ -29,13 +29,16 @@ class TurnModel:
 
 
 def _record(event: EventData) -> None:
-    model: TurnModel = event.model
-    model.moves.append((event.transition.source, event.transition.dest, event.event.name))
+    model = event.model
+    transition = event.transition
+    if isinstance(model, TurnModel) and transition is not None:
+        model.moves.append((str(transition.source), str(transition.dest), str(event.event.name)))
 
 
-def _guard(condition: Expression) -> Callable[[EventData], bool]:
+def _guard(condition: Expression) -> Callable[..., bool]:
     def check(event: EventData) -> bool:
-        return condition(event.model.scope)
+        model = event.model
+        return isinstance(model, TurnModel) and condition(model.scope)
 
     return check
 
@@ -65,7 +68,7 @@ def build_machine(
     )
     for source, edges in next_edges.items():
         for dest, condition in edges:
-            conditions = [_guard(condition)] if condition is not None else []
+            conditions: list[str | Callable[..., bool | None]] = [_guard(condition)] if condition else []
             machine.add_transition(NEXT, source, dest, conditions=conditions)
     for source, dest in fallbacks.items():
         machine.add_transition(FALLBACK, source, dest)

@@ -6,7 +6,6 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -231,9 +230,9 @@ def _scoring(build: _Build, spec: s.ScoringSpec) -> c.Scoring:
         rules.append(c.ScoreRule(id=rule.id, when=build.expression((*path, "when"), rule.when),
                                  points=rule.points, reason=build.template((*path, "reason"), rule.reason)))
     by_name: dict[str, list[c.ScoreRule]] = {}
-    for rule in rules:
-        for name in rule.when.names:
-            by_name.setdefault(name, []).append(rule)
+    for compiled_rule in rules:
+        for name in compiled_rule.when.names:
+            by_name.setdefault(name, []).append(compiled_rule)
     return c.Scoring(rules=tuple(rules), hot=spec.hot, warm=spec.warm,
                      on_hot=_action(build, ("scoring", "on_hot"), spec.on_hot),
                      rules_by_name={k: tuple(v) for k, v in by_name.items()})

@@ -147,7 +147,7 @@ def test_free_text_answer_is_parsed_scored_and_explained(flow) -> None:  # type:
 @pytest.mark.parametrize(("text", "expected"), [
     ("", ["reprompt:ask_size", "question:ask_size"]),
     ("   \x00\x07  ", ["reprompt:ask_size", "question:ask_size"]),
-    ("<script>alert(1)</script>", ["reprompt:ask_size"]),
+    ("<script>alert('x')</script>", ["reprompt:ask_size"]),
     ("'; DROP TABLE conversations; --", ["reprompt:ask_size"]),
     ("🙂🙂🙂", ["reprompt:ask_size"]),
     ("مرحبا بكم", ["reprompt:ask_size"]),
