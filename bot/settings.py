@@ -23,7 +23,19 @@ class Settings:
     timer_interval: float = 5.0
     host: str = "127.0.0.1"
     port: int = 8000
+    public_url: str = ""  # how browsers reach the server; default http://HOST:PORT
+    webchat_secret: str = field(default="", repr=False)  # signs session tokens; never logged
+    webchat_allowed_origins: tuple[str, ...] = ()
+    webchat_max_body_bytes: int = 16_384
+    webchat_max_message_chars: int = 2000
+    webchat_session_rate: int = 30  # messages per minute per session
+    webchat_ip_rate: int = 300  # requests per minute per client address
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def base_url(self) -> str:
+        """The URL browsers use to reach this server."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], dotenv: Path | None = Path(".env")) -> Settings:
@@ -41,6 +53,16 @@ class Settings:
             timer_interval=_number(values, "TIMER_INTERVAL_SECONDS", 5.0, 0.05, 3600.0),
             host=_nonempty(values, "HOST", "127.0.0.1", "an address to listen on, like 127.0.0.1 or 0.0.0.0"),
             port=int(_number(values, "PORT", 8000, 1, 65535, integer=True)),
+            public_url=_public_url(values.get("PUBLIC_URL", "")),
+            webchat_secret=_secret(values.get("WEBCHAT_SECRET", "")),
+            webchat_allowed_origins=_origins(values.get("WEBCHAT_ALLOWED_ORIGINS", "")),
+            webchat_max_body_bytes=int(_number(values, "WEBCHAT_MAX_BODY_BYTES", 16_384, 256, 10_000_000,
+                                               integer=True)),
+            webchat_max_message_chars=int(_number(values, "WEBCHAT_MAX_MESSAGE_CHARS", 2000, 10, 100_000,
+                                                  integer=True)),
+            webchat_session_rate=int(_number(values, "WEBCHAT_SESSION_RATE_PER_MINUTE", 30, 1, 100_000,
+                                             integer=True)),
+            webchat_ip_rate=int(_number(values, "WEBCHAT_IP_RATE_PER_MINUTE", 300, 1, 1_000_000, integer=True)),
             extra={k: v for k, v in values.items() if k.isupper()},
         )
 
@@ -76,6 +98,31 @@ def _url(raw: str) -> str:
         raise ConfigError(f"DATABASE_URL={raw!r} is not supported; use sqlite:///path/to/file.db or "
                           "postgresql://user:password@host:5432/dbname")
     return url
+
+
+def _public_url(raw: str) -> str:
+    url = raw.strip().rstrip("/")
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError(f"PUBLIC_URL={raw!r} is not a URL; set it to how browsers reach the bot, "
+                          "like https://chat.example.com")
+    return url
+
+
+def _secret(raw: str) -> str:
+    secret = raw.strip()
+    if secret and len(secret) < 32:
+        raise ConfigError("WEBCHAT_SECRET is too short; use at least 32 random characters, e.g. the output of "
+                          "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
+    return secret
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ConfigError(f"WEBCHAT_ALLOWED_ORIGINS has {origin!r}; list origins like https://www.example.com, "
+                              "separated by commas, or * for any")
+    return origins
 
 
 def _nonempty(values: Mapping[str, str], key: str, default: str, what: str) -> str:
