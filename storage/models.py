@@ -1,0 +1,154 @@
+"""The database schema as SQLAlchemy declarative models. Migrations in storage/migrations must match it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.utc import from_db, to_utc
+
+# Deterministic constraint names, so migrations (and SQLite batch mode) can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Json = dict[str, Any]
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """A timestamp stored as UTC. SQLite drops the offset on write and returns naive values on read."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else to_utc(value, "a timestamp column")
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else from_db(value)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {Json: sa.JSON, datetime: UtcDateTime}
+
+
+class ConversationRow(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (sa.Index(None, "channel", "external_user_id", "updated_at"),)
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(32))
+    external_user_id: Mapped[str] = mapped_column(sa.String(255))
+    flow_id: Mapped[str] = mapped_column(sa.String(128))
+    flow_version: Mapped[str] = mapped_column(sa.String(128))
+    state: Mapped[str] = mapped_column(sa.String(128))
+    status: Mapped[str] = mapped_column(sa.String(32))
+    outcome: Mapped[str | None] = mapped_column(sa.String(32))
+    score: Mapped[int]
+    # The state has no tier (thresholds live in the flow); upsert_lead keeps this copy of the lead's tier.
+    tier: Mapped[str | None] = mapped_column(sa.String(32))
+    values: Mapped[Json]
+    state_json: Mapped[Json]
+    attributes: Mapped[Json]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MessageRow(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # NULLs never collide, so outbound rows without a channel message id are unconstrained.
+        sa.UniqueConstraint("channel", "channel_message_id"),
+        sa.Index(None, "conversation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("conversations.id"))
+    direction: Mapped[str] = mapped_column(sa.String(8))
+    author: Mapped[str] = mapped_column(sa.String(16))
+    text: Mapped[str] = mapped_column(sa.Text)
+    payload: Mapped[Json]
+    cause_kind: Mapped[str | None] = mapped_column(sa.String(32))
+    cause_id: Mapped[str | None] = mapped_column(sa.String(255))
+    channel: Mapped[str] = mapped_column(sa.String(32))
+    channel_message_id: Mapped[str | None] = mapped_column(sa.String(255))
+    reply_to: Mapped[int | None] = mapped_column(sa.ForeignKey("messages.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class LeadRow(Base):
+    __tablename__ = "leads"
+
+    conversation_id: Mapped[str] = mapped_column(
+        sa.String(32), sa.ForeignKey("conversations.id"), primary_key=True
+    )
+    flow_id: Mapped[str] = mapped_column(sa.String(128))
+    state: Mapped[str] = mapped_column(sa.String(128))
+    score: Mapped[int]
+    tier: Mapped[str] = mapped_column(sa.String(32))
+    status: Mapped[str] = mapped_column(sa.String(32))
+    outcome: Mapped[str | None] = mapped_column(sa.String(32))
+    values: Mapped[Json]
+    reasons: Mapped[list[Json]] = mapped_column(sa.JSON)
+    objections: Mapped[Json]
+    updated_at: Mapped[datetime]
+
+
+class FlowVersionRow(Base):
+    __tablename__ = "flow_versions"
+
+    flow_id: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    version: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    content: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime]
+
+
+class TimerRow(Base):
+    __tablename__ = "timers"
+    __table_args__ = (sa.Index(None, "conversation_id", "key"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(sa.String(32))
+    key: Mapped[str] = mapped_column(sa.String(255))
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    fired_at: Mapped[datetime | None]
+    cancelled: Mapped[bool] = mapped_column(default=False)
+
+
+class TransitionRow(Base):
+    __tablename__ = "transitions"
+    __table_args__ = (
+        sa.Index(None, "flow_id", "flow_version", "at"),
+        sa.Index(None, "conversation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(sa.String(32))
+    flow_id: Mapped[str] = mapped_column(sa.String(128))
+    flow_version: Mapped[str] = mapped_column(sa.String(128))
+    source: Mapped[str] = mapped_column(sa.String(128))
+    dest: Mapped[str] = mapped_column(sa.String(128))
+    trigger: Mapped[str] = mapped_column(sa.String(255))
+    turn: Mapped[int]
+    at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index(None, "done_at", "id"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(sa.String(32))
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    payload: Mapped[Json]
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]

@@ -1,0 +1,193 @@
+"""Translation between the port's records and the SQLAlchemy rows (one function per direction)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.engine.codec import lead_from_json, lead_to_json, state_from_json, state_to_json
+from storage.models import ConversationRow, LeadRow, MessageRow, OutboxRow, TimerRow, TransitionRow
+from storage.repository import (
+    Author,
+    ConversationRecord,
+    Direction,
+    LeadRecord,
+    MessageRecord,
+    OutboxRecord,
+    TimerRecord,
+    TransitionRecord,
+)
+from storage.utc import from_db, to_utc
+
+
+def conversation_columns(record: ConversationRecord) -> dict[str, Any]:
+    """The columns update_conversation rewrites: everything but the id and creation time."""
+    state = record.state
+    return {
+        "channel": record.channel,
+        "external_user_id": record.external_user_id,
+        "flow_id": state.flow_id,
+        "flow_version": state.flow_version,
+        "state": state.state,
+        "status": state.status.value,
+        "outcome": state.outcome.value if state.outcome else None,
+        "score": state.score,
+        "values": dict(state.values),
+        "state_json": state_to_json(state),
+        "attributes": dict(record.attributes),
+        "updated_at": to_utc(record.updated_at, f"conversation {record.id} updated_at"),
+    }
+
+
+def to_conversation_row(record: ConversationRecord) -> ConversationRow:
+    created_at = to_utc(record.created_at, f"conversation {record.id} created_at")
+    return ConversationRow(id=record.id, created_at=created_at, **conversation_columns(record))
+
+
+def to_conversation_record(row: ConversationRow) -> ConversationRecord:
+    return ConversationRecord(
+        id=row.id,
+        channel=row.channel,
+        external_user_id=row.external_user_id,
+        state=state_from_json(row.state_json),
+        attributes=dict(row.attributes),
+        created_at=from_db(row.created_at),
+        updated_at=from_db(row.updated_at),
+    )
+
+
+def to_message_row(record: MessageRecord) -> MessageRow:
+    return MessageRow(
+        conversation_id=record.conversation_id,
+        direction=record.direction.value,
+        author=record.author.value,
+        text=record.text,
+        payload=dict(record.payload),
+        cause_kind=record.cause_kind,
+        cause_id=record.cause_id,
+        channel=record.channel,
+        channel_message_id=record.channel_message_id,
+        reply_to=record.reply_to,
+        created_at=to_utc(record.created_at, f"message of conversation {record.conversation_id} created_at"),
+    )
+
+
+def to_message_record(row: MessageRow) -> MessageRecord:
+    return MessageRecord(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        direction=Direction(row.direction),
+        author=Author(row.author),
+        text=row.text,
+        payload=dict(row.payload),
+        cause_kind=row.cause_kind,
+        cause_id=row.cause_id,
+        channel=row.channel,
+        channel_message_id=row.channel_message_id,
+        reply_to=row.reply_to,
+        created_at=from_db(row.created_at),
+    )
+
+
+def lead_columns(record: LeadRecord) -> dict[str, Any]:
+    """All columns of a leads row, from the codec's encoding of the summary."""
+    data = lead_to_json(record.lead)
+    return {
+        "conversation_id": record.conversation_id,
+        "flow_id": data["flow_id"],
+        "state": data["state"],
+        "score": data["score"],
+        "tier": data["tier"],
+        "status": data["status"],
+        "outcome": data["outcome"],
+        "values": data["values"],
+        "reasons": data["reasons"],
+        "objections": data["objections"],
+        "updated_at": to_utc(record.updated_at, f"lead of conversation {record.conversation_id} updated_at"),
+    }
+
+
+def to_lead_record(row: LeadRow) -> LeadRecord:
+    data = {
+        "flow_id": row.flow_id,
+        "state": row.state,
+        "status": row.status,
+        "outcome": row.outcome,
+        "score": row.score,
+        "tier": row.tier,
+        "reasons": row.reasons,
+        "values": row.values,
+        "objections": row.objections,
+    }
+    return LeadRecord(
+        conversation_id=row.conversation_id, lead=lead_from_json(data), updated_at=from_db(row.updated_at)
+    )
+
+
+def to_timer_row(record: TimerRecord) -> TimerRow:
+    fired_at = None if record.fired_at is None else to_utc(record.fired_at, f"timer {record.key} fired_at")
+    return TimerRow(
+        conversation_id=record.conversation_id,
+        key=record.key,
+        due_at=to_utc(record.due_at, f"timer {record.key} due_at"),
+        fired_at=fired_at,
+        cancelled=record.cancelled,
+    )
+
+
+def to_timer_record(row: TimerRow) -> TimerRecord:
+    return TimerRecord(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        key=row.key,
+        due_at=from_db(row.due_at),
+        fired_at=None if row.fired_at is None else from_db(row.fired_at),
+        cancelled=row.cancelled,
+    )
+
+
+def to_transition_row(record: TransitionRecord) -> TransitionRow:
+    return TransitionRow(
+        conversation_id=record.conversation_id,
+        flow_id=record.flow_id,
+        flow_version=record.flow_version,
+        source=record.source,
+        dest=record.dest,
+        trigger=record.trigger,
+        turn=record.turn,
+        at=to_utc(record.at, f"transition {record.source}->{record.dest} at"),
+    )
+
+
+def to_transition_record(row: TransitionRow) -> TransitionRecord:
+    return TransitionRecord(
+        conversation_id=row.conversation_id,
+        flow_id=row.flow_id,
+        flow_version=row.flow_version,
+        source=row.source,
+        dest=row.dest,
+        trigger=row.trigger,
+        turn=row.turn,
+        at=from_db(row.at),
+    )
+
+
+def to_outbox_row(record: OutboxRecord) -> OutboxRow:
+    done_at = None if record.done_at is None else to_utc(record.done_at, f"outbox {record.kind} done_at")
+    return OutboxRow(
+        conversation_id=record.conversation_id,
+        kind=record.kind,
+        payload=dict(record.payload),
+        created_at=to_utc(record.created_at, f"outbox {record.kind} created_at"),
+        done_at=done_at,
+    )
+
+
+def to_outbox_record(row: OutboxRow) -> OutboxRecord:
+    return OutboxRecord(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        kind=row.kind,
+        payload=dict(row.payload),
+        created_at=from_db(row.created_at),
+        done_at=None if row.done_at is None else from_db(row.done_at),
+    )
