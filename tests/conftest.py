@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 from bot.engine.compiled import CompiledFlow
 from bot.flow.compiler import compile_flow, compile_text
 from bot.flow.loader import load_flow_file
+from tests.pg import postgres_or_skip
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS = ROOT / "flows"
@@ -31,6 +34,20 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for this test session (SALESBOT_TEST_POSTGRES_URL overrides)."""
+    configured = os.environ.get("SALESBOT_TEST_POSTGRES_URL")
+    if configured:
+        yield configured
+        return
+    server = postgres_or_skip()
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

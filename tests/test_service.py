@@ -15,7 +15,7 @@ from bot.flow.loader import load_flow_text
 from bot.flow.registry import FlowRegistry
 from bot.service import ConversationService
 from storage.memory import InMemoryStore
-from storage.migrate import upgrade
+from storage.migrate import downgrade, upgrade
 from storage.repository import Direction, Store
 from storage.sql import SqlAlchemyStore
 from tests.conftest import FLOWS, NOW
@@ -34,12 +34,16 @@ def registry(text: str | None = None) -> FlowRegistry:
     return FlowRegistry([(compile_flow(load_flow_text(content, "default.yaml")), content)], "default")
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     if request.param == "memory":
         yield InMemoryStore()
         return
-    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    if request.param == "postgres":
+        url = str(request.getfixturevalue("postgres_url"))
+        await downgrade(url, "base")
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     await upgrade(url)
     sql = await SqlAlchemyStore.connect(url)
     yield sql

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -17,19 +16,8 @@ from storage.memory import InMemoryStore
 from storage.repository import ConversationRecord, Store
 from storage.sql import SqlAlchemyStore
 
-POSTGRES_URL_VAR = "SALESBOT_TEST_POSTGRES_URL"
 T0 = datetime(2026, 1, 5, 9, 30, 15, 123456, tzinfo=UTC)
 CEST = timezone(timedelta(hours=2))
-
-
-def postgres_url() -> str:
-    """The test PostgreSQL server, or skip the test when none is configured."""
-    url = os.environ.get(POSTGRES_URL_VAR, "")
-    if not url:
-        pytest.skip(
-            f"set {POSTGRES_URL_VAR}=postgresql://user:password@host:port/db to run the PostgreSQL tests"
-        )
-    return url
 
 
 EmptyDatabase = Callable[[str], Awaitable[str]]
@@ -42,13 +30,13 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def empty_database(sqlite_url: str) -> EmptyDatabase:
+def empty_database(sqlite_url: str, request: pytest.FixtureRequest) -> EmptyDatabase:
     """`await empty_database("sqlite" | "postgres")`: the URL of a database without any table."""
 
     async def build(backend: str) -> str:
         if backend == "sqlite":
             return sqlite_url
-        url = postgres_url()
+        url = str(request.getfixturevalue("postgres_url"))
         await migrate.downgrade(url, "base")
         return url
 
