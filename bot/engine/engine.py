@@ -87,6 +87,8 @@ class _Run:
         self.outcome = state.outcome
         self.pending = state.pending
         self.handoff_requested = state.handoff_requested
+        self.hot_fired = state.hot_fired
+        self.hot_goto: str | None = None  # set when a `set:` turns the lead hot; taken at the next move
         self.turn = state.turn + 1
         self.replies: list[Outbound] = []
         self.effects: list[Effect] = []
@@ -97,14 +99,15 @@ class _Run:
 
     @classmethod
     def start(cls, flow: c.CompiledFlow, channel: str, attributes: Any, now: datetime) -> _Run:
-        values: dict[str, Value] = dict(flow.defaults)
-        values.update({k: str(v) for k, v in attributes.items() if k in flow.defaults})
+        attrs = {str(k): str(v) for k, v in attributes.items()}
         state = ConversationState(
-            flow_id=flow.id, flow_version=flow.version, channel=channel, state=flow.start, values=values,
-            started_at=now, updated_at=now, turn=-1,
+            flow_id=flow.id, flow_version=flow.version, channel=channel, state=flow.start,
+            values=initial_values(flow, attrs), attributes=attrs, started_at=now, updated_at=now, turn=-1,
         )
         run = cls(flow, state, now)
         run.lead_changed = True
+        # rules on declared values, attributes or `channel` count from the start
+        run.hot_goto = run.rescore(set(run.scope))
         run.model.moves.append(("", flow.start, "start"))
         run.run_from(flow.start)
         return run
@@ -150,7 +153,7 @@ class _Run:
             self.say(self.flow.messages.ended, CauseKind.SAY, "ended")
         elif meaning.kind is MatchKind.ANSWER:
             self.accept(question, meaning.parsed)
-        elif question.fallback == "skip" and _is_skip(text):
+        elif question.fallback in (None, "skip") and _is_skip(text):
             self.accept(question, Parsed(ok=True, value=None))
         else:
             self.failed(question, meaning.parsed)
@@ -223,11 +226,13 @@ class _Run:
             self.say(messages.stop, CauseKind.INTENT, "stop")
 
     def restart(self) -> None:
-        self.values = dict(self.flow.defaults)
+        self.values = initial_values(self.flow, self.original.attributes)
         self.ledger, self.attempts, self.objections = [], {}, {}
         self.status, self.outcome, self.pending, self.handoff_requested = Status.ACTIVE, None, None, False
+        self.hot_fired = False
         self.lead_changed = True
         self._rebuild_scope()
+        self.rescore(set(self.scope))
         self.effects.append(CancelTimers())
         self.say(self.flow.messages.restart, CauseKind.INTENT, "restart")
         self.jump(self.flow.start)
@@ -240,7 +245,7 @@ class _Run:
             count = self.objections.get(reply.id, 0) + 1
             self.objections[reply.id] = count
             self.lead_changed = True
-            if reply.max is not None and count > reply.max:
+            if reply.max is not None and count > reply.max and self.status is Status.ACTIVE:
                 self.perform(reply.on_repeat or c.Action(kind=c.ActionKind.HANDOFF), kind, reply.id)
                 return
         for template in reply.answer:
@@ -320,6 +325,11 @@ class _Run:
         for _ in range(MAX_STEPS):
             state = self.flow.states[sid]
             self.enter(state)
+            if self.hot_goto is not None:  # a `set:` just made the lead hot: the flow's on_hot goto wins
+                target, self.hot_goto = self.hot_goto, None
+                fire(self.flow.machine, self.flow.jump_trigger(target), self.model)
+                sid = self.model.state
+                continue
             if state.question is not None:
                 self.pending = sid
                 self.emit(state.question.text.render(self.scope), CauseKind.QUESTION, sid,
@@ -337,8 +347,7 @@ class _Run:
         if state.sets:
             for name, expression in state.sets:
                 self.set_value(name, _as_value(expression.value(self.scope)))
-            hot_goto = self.rescore({name for name, _ in state.sets})
-            del hot_goto  # a hot lead found while running `set:` is handled at the next answer
+            self.hot_goto = self.rescore({name for name, _ in state.sets}) or self.hot_goto
         for index, template in enumerate(state.say):
             last = index == len(state.say) - 1
             self.emit(template.render(self.scope), CauseKind.SAY, state.id,
@@ -386,12 +395,12 @@ class _Run:
                 self.ledger = [entry for entry in self.ledger if entry.rule != rule.id]
         score = sum(entry.points for entry in self.ledger)
         self.scope["score"], self.scope["tier"] = score, scoring.tier(score).value
-        if before == Tier.HOT.value or self.scope["tier"] != Tier.HOT.value or self.handoff_requested:
+        if before == Tier.HOT.value or self.scope["tier"] != Tier.HOT.value or self.hot_fired:
             return None
         if scoring.on_hot is None:
             return None
+        self.hot_fired = True
         if scoring.on_hot.kind is c.ActionKind.GOTO:
-            self.handoff_requested = True
             return scoring.on_hot.target
         if scoring.on_hot.kind is c.ActionKind.HANDOFF:
             self.request_handoff(f"Hot lead: score {score}", "sales")
@@ -436,7 +445,8 @@ class _Run:
             flow_id=self.original.flow_id, flow_version=self.original.flow_version, channel=self.original.channel,
             state=self.model.state, status=self.status, outcome=self.outcome, values=self.values,
             ledger=tuple(self.ledger), pending=self.pending, attempts=self.attempts, objections=self.objections,
-            handoff_requested=self.handoff_requested, turn=self.turn, started_at=self.original.started_at,
+            handoff_requested=self.handoff_requested, hot_fired=self.hot_fired, attributes=self.original.attributes,
+            turn=self.turn, started_at=self.original.started_at,
             updated_at=self.now,
         )
         effects = list(self.effects)
@@ -477,6 +487,28 @@ def _beats(match: Match, parsed: Parsed | None, floor: float) -> bool:
     if match.confidence < floor:
         return False
     return parsed is None or not parsed.ok or match.confidence > parsed.confidence
+
+
+def initial_values(flow: c.CompiledFlow, attributes: Any) -> dict[str, Value]:
+    """The flow's declared `values:`, overridden by channel attributes of the same name (typed like the default)."""
+    values: dict[str, Value] = dict(flow.defaults)
+    for key, raw in attributes.items():
+        if key in flow.defaults:
+            values[key] = _typed_like(flow.defaults[key], str(raw))
+    return values
+
+
+def _typed_like(default: Value, raw: str) -> Value:
+    try:
+        if isinstance(default, bool):
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except ValueError:
+        return default
+    return raw
 
 
 SKIP_WORDS = frozenset({

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2.lexer import describe_token
 from jinja2.meta import find_undeclared_variables
+from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 Scope = Mapping[str, Any]
@@ -26,7 +28,11 @@ def _blank_none(value: object) -> object:
 
 
 class ExpressionError(ValueError):
-    """An expression or template does not parse. `message` is admin-facing."""
+    """An expression or template does not parse. The message and `hint` are admin-facing."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 def make_environment() -> ImmutableSandboxedEnvironment:
@@ -66,7 +72,7 @@ class Expression:
         """The expression's value; None when a value it needs is missing or of the wrong type."""
         try:
             return self._fn.get()(**scope)
-        except Exception:  # noqa: BLE001 - a comparison with a missing value is simply not true
+        except Exception:
             return None
 
     def __call__(self, scope: Scope) -> bool:
@@ -95,7 +101,7 @@ class Template:
         render = self._render.get()
         try:
             return str(render(scope))
-        except Exception:  # noqa: BLE001 - a value missing on this path renders as empty text
+        except Exception:
             return str(render({**scope, **{name: "" for name in self.names if name not in scope}}))
 
 
@@ -105,12 +111,40 @@ def _text(value: object) -> str:
 
 def compile_expression(env: ImmutableSandboxedEnvironment, source: str) -> Expression:
     """Compile `budget >= 10000 and authority == 'decision_maker'`. Raises ExpressionError."""
-    try:
-        ast = env.parse("{{ (" + source + ") }}")
-    except TemplateSyntaxError as exc:
-        raise ExpressionError(f"invalid expression '{source}': {exc.message}") from exc
-    return Expression(source=source, names=frozenset(find_undeclared_variables(ast)),
+    expr = parse_expression(env, source)
+    names = find_undeclared_variables(_as_template(env, expr))
+    return Expression(source=source, names=frozenset(names),
                       _fn=_Lazy(lambda: env.compile_expression(source, undefined_to_none=False)))
+
+
+def parse_expression(env: ImmutableSandboxedEnvironment, source: str) -> nodes.Expr:
+    """Parse an expression the way `Environment.compile_expression` does, so errors speak of the author's text.
+
+    Raises ExpressionError.
+    """
+    if "{{" in source or "}}" in source:
+        bare = _SIMPLE.sub(r"\1", source)
+        raise ExpressionError(f"invalid expression '{source}': conditions are not templates",
+                              hint=f"conditions use bare names without {{{{ }}}}: write {bare}")
+    if not source.strip():
+        raise ExpressionError("empty expression", hint="write a condition, like budget >= 10000")
+    parser = Parser(env, source, state="variable")
+    try:
+        expr = parser.parse_expression()
+        if not parser.stream.eos:
+            extra = describe_token(parser.stream.current)
+            raise TemplateSyntaxError(f"unexpected {extra!r} after a complete expression", parser.stream.current.lineno)
+    except TemplateSyntaxError as exc:
+        message = (exc.message or "invalid syntax").replace("end of template", "end of expression")
+        raise ExpressionError(f"invalid expression '{source}': {message}") from exc
+    return expr
+
+
+def _as_template(env: ImmutableSandboxedEnvironment, expr: nodes.Expr) -> nodes.Template:
+    """Wrap a parsed expression in a template node, for jinja2.meta's analyses."""
+    template = nodes.Template([nodes.Output([expr], lineno=1)], lineno=1)
+    template.set_environment(env)
+    return template
 
 
 def compile_template(env: ImmutableSandboxedEnvironment, source: str) -> Template:
@@ -139,11 +173,12 @@ class Comparison:
 def comparisons(env: ImmutableSandboxedEnvironment, source: str) -> list[Comparison]:
     """Every comparison of a bare name with literal constants in a condition."""
     try:
-        ast = env.parse("{{ (" + source + ") }}")
-    except TemplateSyntaxError:
+        expr = parse_expression(env, source)
+    except ExpressionError:
         return []
     found: list[Comparison] = []
-    for compare in ast.find_all(nodes.Compare):
+    compares = [expr] if isinstance(expr, nodes.Compare) else []
+    for compare in [*compares, *expr.find_all(nodes.Compare)]:
         left: nodes.Node = compare.expr
         for operand in compare.ops:
             right = operand.expr

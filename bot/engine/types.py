@@ -168,6 +168,8 @@ class ConversationState:
     attempts: Mapping[str, int] = field(default_factory=dict)  # failed answers per question state
     objections: Mapping[str, int] = field(default_factory=dict)  # times raised per objection id
     handoff_requested: bool = False
+    hot_fired: bool = False  # the flow's `on_hot` action already ran (it runs once per conversation)
+    attributes: Mapping[str, str] = field(default_factory=dict)  # channel context given at the start
     turn: int = 0
     started_at: datetime
     updated_at: datetime

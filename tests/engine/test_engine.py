@@ -316,3 +316,51 @@ def test_every_conversation_shares_one_machine(flow) -> None:  # type: ignore[no
         talk.say("150")
     assert flow.machine is machine
     assert machine.models == []
+
+
+ATTRIBUTES_FLOW = """
+id: attrs
+start: ask
+values:
+  source: web
+  seats: 0
+scoring:
+  hot: 30
+  warm: 10
+  on_hot: {goto: vip}
+  rules:
+    - {id: ads, when: "source == 'ads'", points: 10, reason: "Came from ads"}
+    - {id: seats, when: "seats >= 20", points: 25, reason: "{{ seats }} seats"}
+states:
+  ask:
+    ask: {type: yes_no, text: "Ready?", save_as: ready}
+    next: bye
+  bye:
+    say: "Bye"
+    end: nurture
+  vip:
+    say: "VIP!"
+    end: qualified
+"""
+
+
+def test_channel_attributes_are_typed_scored_from_the_start_and_survive_restart() -> None:
+    flow = make_flow(ATTRIBUTES_FLOW)
+    talk = Talk(flow)
+    opening = talk.send(Started(channel="web", attributes={"source": "ads", "seats": "5", "ignored": "x"}))
+    assert opening.state.values == {"source": "ads", "seats": 5}
+    assert [e.rule for e in opening.state.ledger] == ["ads"]
+    restarted = talk.say("start over")
+    assert restarted.state.values == {"source": "ads", "seats": 5}
+    assert restarted.state.score == 10
+
+
+def test_hot_goto_fires_once_even_when_a_set_makes_the_lead_hot() -> None:
+    flow = make_flow(ATTRIBUTES_FLOW.replace("""  ask:
+    ask:""", """  ask:
+    set: {seats: "seats + 20"}
+    ask:"""))
+    talk = Talk(flow)
+    turn = talk.send(Started(channel="web", attributes={"source": "ads"}))
+    assert causes(turn) == ["say:vip"]
+    assert turn.state.hot_fired and turn.state.outcome is not None
