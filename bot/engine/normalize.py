@@ -23,9 +23,9 @@ _INVISIBLE: Final = re.compile(
     "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
 )
 # A token is a run of clause marks, or a word: letters and digits plus the characters of amounts,
-# e-mail addresses and domains ("$20k", "50%", "+1", "jo@acme.com", "2.5"), and apostrophes for the
-# contractions. Every other character (punctuation, emoji, symbols) only separates tokens.
-_TOKEN: Final = re.compile(r"[.,;:!?]+|[$€£¥%@+']*\w[\w$€£¥%@+']*(?:\.[\w$€£¥%@+']+)*")
+# e-mail addresses and domains ("$20k", "€5,000", "50%", "+1", "jo@acme.com", "2.5"), and apostrophes
+# for the contractions. Every other character (punctuation, emoji, symbols) only separates tokens.
+_TOKEN: Final = re.compile(r"[.,;:!?]+|[$€£¥%@+']*\w[\w$€£¥%@+']*(?:(?:\.|(?<=\d),(?=\d))[\w$€£¥%@+']+)*")
 _MARKS: Final = frozenset(".,;:!?")
 _EXPANSIONS: Final = MappingProxyType(
     {word: tuple(expanded.split()) for word, expanded in {**IRREGULAR_CONTRACTIONS, **BARE_CONTRACTIONS}.items()}

@@ -27,20 +27,27 @@ from bot.flow import schema as s
 from bot.flow.checks import check_graph, check_types, check_undefined
 from bot.flow.loader import LoadedFlow, load_flow_file, load_flow_text
 
-BUILTINS = frozenset({"score", "tier", "channel", "attrs"})
+BUILTIN_MEANINGS = {
+    "score": "the lead's score", "tier": "the lead's tier", "channel": "the chat's channel",
+    "attrs": "the chat's channel attributes",
+}
+BUILTINS = frozenset(BUILTIN_MEANINGS)
 MESSAGE_NAMES = frozenset({"limit", "agent"})
-SKIP = "skip"
 
 # Phrasings every flow understands for the global intents; a flow's `intents.<id>.examples` add to these.
 BUILTIN_INTENT_EXAMPLES: dict[str, tuple[str, ...]] = {
     "human": (
-        "talk to a human", "speak to a person", "can I talk to someone", "connect me with sales",
-        "I want a real person", "get me an agent", "talk to a sales rep", "human please",
+        "can I talk to a person", "I want to speak to a human", "connect me with a sales rep",
+        "is there a real person I can chat with", "let me talk to someone on your team", "get me an agent",
+        "can someone call me", "are you a bot?",
     ),
-    "restart": ("start over", "restart", "let's start again", "begin again", "reset the conversation"),
+    "restart": (
+        "start over", "restart", "let's begin again", "can we start from the beginning", "reset the conversation",
+        "I made a mistake, go back to the start",
+    ),
     "stop": (
-        "stop", "unsubscribe", "stop messaging me", "leave me alone", "opt out", "remove me from your list",
-        "do not contact me", "stop sending me messages",
+        "stop", "unsubscribe", "leave me alone", "opt me out", "stop messaging me", "don't contact me again",
+        "remove me from your list",
     ),
 }
 DEFAULT_INTENT_SAY = {
@@ -76,7 +83,7 @@ class _Build:
         try:
             template = compile_template(self.env, source)
         except ExpressionError as exc:
-            self.error(path, str(exc), "templates use {{ name }} for values; close every {{ with }}")
+            self.error(path, str(exc), exc.hint or "templates use {{ name }} for values; close every {{ with }}")
             return Template(source=source, names=frozenset(), _render=None)  # never rendered: the flow is rejected
         self.templates.append((path, template, extra))
         return template
@@ -85,7 +92,8 @@ class _Build:
         try:
             expression = compile_expression(self.env, source)
         except ExpressionError as exc:
-            self.error(path, str(exc), "write conditions like: budget >= 10000 and authority == 'decision_maker'")
+            self.error(path, str(exc),
+                       exc.hint or "write conditions like: budget >= 10000 and authority == 'decision_maker'")
             return compile_expression(self.env, "false")
         self.expressions.append((path, expression))
         return expression
@@ -136,14 +144,17 @@ def collect_variables(spec: s.FlowSpec, build: _Build) -> dict[str, Variable]:
     """Every variable the flow defines: answers (and their derived values), `set` keys and `values`."""
     found: dict[str, Variable] = {}
     for name in spec.values:
+        _not_builtin(build, name, ("values", name))
         found[name] = Variable(name=name, path=("values", name))
     for sid, state in spec.states.items():
         for name in state.set:
+            _not_builtin(build, name, ("states", sid, "set", name))
             found.setdefault(name, Variable(name=name, path=("states", sid, "set", name)))
         if state.ask is None:
             continue
         variable = state.ask.save_as or sid
         path: tuple[str | int, ...] = ("states", sid, "ask")
+        _not_builtin(build, variable, (*path, "save_as") if state.ask.save_as else path)
         previous = found.get(variable)
         if previous is not None and previous.question is not None and previous.question.type != state.ask.type:
             build.error(path, f"'{variable}' is collected as {previous.question.type.value} in another state "
@@ -152,6 +163,16 @@ def collect_variables(spec: s.FlowSpec, build: _Build) -> dict[str, Variable]:
         for key in EXTRA_KEYS.get(state.ask.type, ()):
             found.setdefault(f"{variable}_{key}", Variable(name=f"{variable}_{key}", path=path))
     return found
+
+
+def _not_builtin(build: _Build, name: str, path: tuple[str | int, ...]) -> None:
+    """A variable named like a built-in would hide it from every condition and template."""
+    if name in BUILTIN_MEANINGS:
+        fix = (f"add `save_as:` with another name, like '{name}_answer'" if path[-1] == "ask"
+               else f"choose another name, like '{name}_answer'")
+        build.error(path, f"'{name}' is a built-in variable ({BUILTIN_MEANINGS[name]}) and cannot be redefined",
+                    f"{fix}; built-ins: {', '.join(sorted(BUILTINS))}",
+                    at_key=path[-1] != "save_as")
 
 
 def _action(build: _Build, path: tuple[str | int, ...], raw: s.Action | None) -> c.Action | None:
