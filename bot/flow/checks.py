@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 Edges = dict[str, list[tuple[str, Expression | None]]]
 NUMERIC = frozenset({QuestionType.NUMBER, QuestionType.MONEY})
 CHOICES = frozenset({QuestionType.CHOICE, QuestionType.MULTI_CHOICE})
+SKIP = "skip"  # `fallback: skip` moves on without an answer
 
 
 def _did_you_mean(name: str, known: list[str]) -> str:
@@ -53,14 +55,19 @@ def check_types(build: _Build, variables: Mapping[str, Variable]) -> None:
 
 def _mismatch(question: s.QuestionSpec, constant: object) -> tuple[str, str] | None:
     kind = question.type
+    if constant is None:  # an answer skipped with `fallback: skip` has no value
+        return None
     if kind in CHOICES:
         ids = [o.id for o in question.options]
         if not isinstance(constant, str) or constant not in ids:
-            hint = _did_you_mean(str(constant), ids) if isinstance(constant, str) else ""
+            close = difflib.get_close_matches(constant, ids, n=1) if isinstance(constant, str) else []
             return (f"is a {kind.value} of {', '.join(ids)}; {constant!r} is not one of its options",
-                    hint or f"compare with an option id: {', '.join(ids)}")
-    elif kind in NUMERIC and (isinstance(constant, (str, bool)) or constant is None):
+                    f"did you mean '{close[0]}'?" if close else f"compare with an option id: {', '.join(ids)}")
+    elif kind in NUMERIC and isinstance(constant, str):
         return f"is a {kind.value}; it cannot equal the text {constant!r}", "compare numbers, like budget >= 10000"
+    elif kind in NUMERIC and isinstance(constant, bool):
+        return (f"is a {kind.value}; compare it with a number, not {str(constant).lower()}",
+                "compare numbers, like budget >= 10000")
     elif kind is QuestionType.YES_NO and not isinstance(constant, bool):
         return f"is a yes/no answer; compare it with true or false, not {constant!r}", "write: demo_wanted == true"
     return None
@@ -71,11 +78,18 @@ def check_graph(build: _Build, spec: s.FlowSpec) -> tuple[Edges, dict[str, str],
     state_ids = list(spec.states)
     if spec.start not in spec.states:
         build.error(("start",), f"start names no state: '{spec.start}'", _did_you_mean(spec.start, state_ids))
+    # The state each unknown reference most likely meant: reachability follows it, so one typo in a `next:`
+    # is one issue, not one more for every state behind it.
+    guesses: dict[str, set[str]] = {sid: set() for sid in spec.states}  # "" holds the global jumps' guesses
 
-    def ref(path: tuple[str | int, ...], target: str | None) -> str | None:
+    def ref(path: tuple[str | int, ...], target: str | None, *, keywords: tuple[str, ...] = ()) -> str | None:
         if target is None or target in spec.states:
             return target
-        build.error(path, f"'{target}' names no state", _did_you_mean(target, state_ids))
+        build.error(path, f"'{target}' names no state", _did_you_mean(target, [*state_ids, *keywords]))
+        guess = difflib.get_close_matches(target, state_ids, n=1)
+        if guess:
+            origin = str(path[1]) if path[0] == "states" else ""
+            guesses.setdefault(origin, set()).add(guess[0])
         return None
 
     edges: Edges = {}
@@ -85,8 +99,8 @@ def check_graph(build: _Build, spec: s.FlowSpec) -> tuple[Edges, dict[str, str],
         path: tuple[str | int, ...] = ("states", sid)
         edges[sid] = _next_edges(build, sid, state, ref)
         local[sid].update(dest for dest, _ in edges[sid])
-        if state.ask and state.ask.fallback and state.ask.fallback != "skip":
-            dest = ref((*path, "ask", "fallback"), state.ask.fallback)
+        if state.ask and state.ask.fallback and state.ask.fallback != SKIP:
+            dest = ref((*path, "ask", "fallback"), state.ask.fallback, keywords=(SKIP,))
             if dest:
                 fallbacks[sid] = dest
                 local[sid].add(dest)
@@ -99,7 +113,8 @@ def check_graph(build: _Build, spec: s.FlowSpec) -> tuple[Edges, dict[str, str],
     jumps.update(t for sid in spec.states for t in local[sid] if _is_silence_target(spec, sid, t))
     if spec.start in spec.states:
         jumps.add(spec.start)  # restart
-        _reachability(build, spec, local, jumps)
+        lenient = {sid: local[sid] | guesses[sid] for sid in spec.states}
+        _reachability(build, spec, lenient, jumps | guesses.get("", set()))
         _auto_loops(build, spec, local)
     _thresholds(build, spec.scoring)
     return {k: v for k, v in edges.items() if v}, fallbacks, jumps
@@ -177,28 +192,34 @@ def _reachability(build: _Build, spec: s.FlowSpec, local: Mapping[str, set[str]]
 
 
 def _auto_loops(build: _Build, spec: s.FlowSpec, local: Mapping[str, set[str]]) -> None:
-    """A loop of states that never ask anything would spin forever."""
-    auto = {sid for sid, st in spec.states.items() if st.ask is None and st.end is None}
-    colour: dict[str, int] = {}
-    reported: set[frozenset[str]] = set()
+    """A loop of states that never ask anything would spin forever. Each loop is reported once.
 
-    def visit(sid: str, trail: list[str]) -> None:
-        colour[sid] = 1
-        for dest in sorted(local[sid] & auto):
-            if colour.get(dest) == 1:
+    A depth-first search with an explicit stack: a flow may chain thousands of such states.
+    """
+    auto = {sid for sid, st in spec.states.items() if st.ask is None and st.end is None}
+    colour: dict[str, int] = {}  # absent: not seen; 1: on the current trail; 2: done
+    reported: set[frozenset[str]] = set()
+    for root in sorted(auto):
+        if root in colour:
+            continue
+        colour[root] = 1
+        trail = [root]
+        stack = [iter(sorted(local[root] & auto))]
+        while stack:
+            dest = next(stack[-1], None)
+            if dest is None:
+                colour[trail.pop()] = 2
+                stack.pop()
+            elif colour.get(dest) == 1:
                 loop = [*trail[trail.index(dest):], dest]
-                key = frozenset(loop)
-                if key not in reported:
-                    reported.add(key)
+                if frozenset(loop) not in reported:
+                    reported.add(frozenset(loop))
                     build.error(("states", dest), "loop without a question: " + " -> ".join(loop),
                                 "a loop must ask something, or the bot would talk forever", at_key=True)
             elif dest not in colour:
-                visit(dest, [*trail, dest])
-        colour[sid] = 2
-
-    for sid in sorted(auto):
-        if sid not in colour:
-            visit(sid, [sid])
+                colour[dest] = 1
+                trail.append(dest)
+                stack.append(iter(sorted(local[dest] & auto)))
 
 
 def _thresholds(build: _Build, scoring: s.ScoringSpec) -> None:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
 import yaml
+from pydantic import ValidationError
 
 from bot.errors import FlowError, FlowIssue
-from bot.flow import schema
 from bot.flow.schema import FlowSpec
+from bot.flow.schema_issues import schema_issues
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_KINDS = {yaml.SequenceNode: "list", yaml.MappingNode: "mapping"}
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
 
 class _Loader(yaml.CSafeLoader):  # type: ignore[misc]
     """libyaml's fast parser; rejects duplicate keys instead of silently keeping the last one."""
@@ -22,6 +28,11 @@ class _Loader(yaml.CSafeLoader):  # type: ignore[misc]
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:  # `<<: *anchor`, merged by the base class
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.MarkedYAMLError(problem=f"a {_KINDS[type(key_node)]} cannot be a key: keys must be plain "
+                                           "text", problem_mark=key_node.start_mark)
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 first = seen[key].start_mark
@@ -34,13 +45,30 @@ class _Loader(yaml.CSafeLoader):  # type: ignore[misc]
 
 
 def parse_yaml(content: str) -> tuple[Any, yaml.Node | None]:
-    """Parse YAML into plain data plus the node tree that remembers positions."""
+    """Parse YAML into plain data plus the node tree that remembers positions. Raises yaml.MarkedYAMLError."""
     loader = _Loader(content)
     try:
         node = loader.get_single_node()
         return (loader.construct_document(node) if node is not None else None), node
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, content) from exc
     finally:
         loader.dispose()
+
+
+def _reader_error(exc: yaml.reader.ReaderError, content: str) -> yaml.MarkedYAMLError:
+    """A character YAML refuses, positioned by line and column instead of 'position N'."""
+    # libyaml counts bytes of the UTF-8 text (with its byte order mark); PyYAML's own reader counts characters
+    before = content[:exc.position] if exc.encoding == "unicode" else (
+        content.encode("utf-8")[:exc.position].decode("utf-8", errors="ignore"))
+    lines = _LINE_BREAK.split(before.removeprefix("\ufeff"))
+    mark = yaml.Mark(exc.name, exc.position, len(lines) - 1, len(lines[-1]), None, None)
+    code = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+    if isinstance(exc.character, int) and unicodedata.category(chr(exc.character)) == "Cc":
+        problem = f"control characters are not allowed in YAML: remove the {code} character here"
+    else:
+        problem = f"the character {code} is not allowed in YAML: remove it"
+    return yaml.MarkedYAMLError(problem=problem, problem_mark=mark)
 
 
 @dataclass(frozen=True)
@@ -64,10 +92,29 @@ class SourceMap:
             node, (line, col) = found
         return line, col
 
+    def node(self, path: Sequence[str | int]) -> yaml.Node | None:
+        """The YAML node at `path`, or None when the document has no such path."""
+        node = self.root
+        for part in path:
+            found = _child(node, part, at_key=False)
+            if found is None:
+                return None
+            node = found[0]
+        return node
+
     def issue(self, path: Sequence[str | int], message: str, hint: str = "", *, at_key: bool = False) -> FlowIssue:
         """A FlowIssue positioned at `path`."""
         line, col = self.position(path, at_key=at_key)
-        return FlowIssue(file=self.file, line=line, col=col, message=message, hint=hint)
+        return issue(self.file, line, col, message, hint)
+
+
+def issue(file: str, line: int, col: int, message: str, hint: str = "") -> FlowIssue:
+    """A FlowIssue whose message and hint are one line each, whatever text (a multi-line value) they quote."""
+    return FlowIssue(file=file, line=line, col=col, message=_one_line(message), hint=_one_line(hint))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(line.strip() for line in text.strip().splitlines() if line.strip())
 
 
 def _child(node: yaml.Node | None, part: str | int, *, at_key: bool) -> tuple[yaml.Node, tuple[int, int]] | None:
@@ -105,7 +152,7 @@ def load_flow_text(content: str, file: str) -> LoadedFlow:
     except yaml.MarkedYAMLError as exc:
         raise FlowError([yaml_issue(exc, file)]) from exc
     except yaml.YAMLError as exc:
-        raise FlowError([FlowIssue(file=file, line=1, col=1, message=f"cannot read YAML: {exc}")]) from exc
+        raise FlowError([issue(file, 1, 1, f"cannot read YAML: {exc}", "check the file is valid YAML")]) from exc
     source = SourceMap(file=file, root=root)
     if not isinstance(document, dict):
         raise FlowError([source.issue([], "a flow file must be a mapping with `id`, `start` and `states`",
@@ -113,7 +160,7 @@ def load_flow_text(content: str, file: str) -> LoadedFlow:
     try:
         spec = FlowSpec.model_validate(document)
     except ValidationError as exc:
-        raise FlowError([_to_issue(source, err) for err in exc.errors()]) from exc
+        raise FlowError(schema_issues(exc, document, source)) from exc
     return LoadedFlow(spec=spec, source=source, content=content, version=content_version(content))
 
 
@@ -122,8 +169,8 @@ def load_flow_file(path: Path) -> LoadedFlow:
     try:
         content = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise FlowError([FlowIssue(file=str(path), line=1, col=1, message=f"cannot read the file: {exc}",
-                                   hint="check the path and that the file is UTF-8 text")]) from exc
+        raise FlowError([issue(str(path), 1, 1, f"cannot read the file: {exc}",
+                               "check the path and that the file is UTF-8 text")]) from exc
     return load_flow_text(content, str(path))
 
 
@@ -132,74 +179,12 @@ def yaml_issue(exc: yaml.MarkedYAMLError, file: str) -> FlowIssue:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = str(exc.problem or exc.context or "invalid YAML").strip()
-    hint = "each key may appear once per mapping" if "duplicate key" in problem else (
-        "check indentation and quoting; a value containing ': ' or starting with '{' needs quotes"
-    )
-    return FlowIssue(file=file, line=line, col=col, message=problem, hint=hint)
-
-
-_MAP_VALUES: dict[str, type[BaseModel]] = {
-    "states": schema.StateSpec, "objections": schema.ObjectionSpec, "faqs": schema.FaqSpec,
-}
-
-
-def _fields_at(path: Sequence[str | int]) -> list[str]:
-    """Known keys of the model at `path`, for 'did you mean' hints on unknown keys."""
-    model: type[BaseModel] | None = schema.FlowSpec
-    in_mapping = False
-    for part in path:
-        if model is None:
-            return []
-        if isinstance(part, int):
-            continue
-        if in_mapping:  # `part` is a user-chosen name (a state id ...); its value has the model
-            in_mapping = False
-            continue
-        field = model.model_fields.get(part)
-        if field is None:
-            return []
-        in_mapping = part in _MAP_VALUES and model is schema.FlowSpec
-        model = _MAP_VALUES[part] if in_mapping else _model_of(field.annotation)
-    return [f.alias or name for name, f in model.model_fields.items()] if model else []
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    stack = [annotation]
-    while stack:
-        arg = stack.pop()
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            return arg
-        stack.extend(getattr(arg, "__args__", ()))
-    return None
-
-
-def _to_issue(source: SourceMap, err: Any) -> FlowIssue:
-    loc = [part for part in err["loc"] if not (isinstance(part, str) and _is_union_tag(part))]
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        key = str(loc[-1])
-        known = _fields_at(loc[:-1])
-        close = difflib.get_close_matches(key, known, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else (f"known keys here: {', '.join(known)}" if known else "")
-        return source.issue(loc, f"unknown key '{key}'", hint, at_key=True)
-    if kind == "missing":
-        return source.issue(loc[:-1], f"missing required key '{loc[-1]}'", "see the key reference in docs/flows.md")
-    where = ".".join(str(p) for p in loc)
-    message = str(err["msg"]).removeprefix("Value error, ")
-    return source.issue(loc, f"{where}: {message}" if where else message, _hint_for(kind))
-
-
-def _is_union_tag(part: str) -> bool:
-    # pydantic adds the union member's type name to the location, e.g. 'literal[...]' or 'GotoAction'
-    return part.startswith(("literal[", "list[", "str", "function-")) or part in {
-        "GotoAction", "EndAction", "Branch", "int", "float", "bool", "none",
-    }
-
-
-def _hint_for(kind: str) -> str:
-    return {
-        "string_pattern_mismatch": "ids use letters, digits and underscores, and start with a letter",
-        "enum": "use one of the listed values",
-        "literal_error": "use one of the listed values",
-        "too_short": "add at least one entry",
-    }.get(kind, "see the key reference in docs/flows.md")
+    if "duplicate key" in problem:
+        hint = "each key may appear once per mapping"
+    elif "cannot be a key" in problem:
+        hint = "write the key as plain text, like `name:`; a value may be a list or mapping, a key may not"
+    elif "not allowed in YAML" in problem:
+        hint = "an invisible character often comes from copy and paste; retype that spot"
+    else:
+        hint = "check indentation and quoting; a value containing ': ' or starting with '{' needs quotes"
+    return issue(file, line, col, problem, hint)

@@ -6,12 +6,22 @@ import re
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bot.engine.parsers.base import QuestionType
 from bot.engine.types import Outcome
 
 IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
+CURRENCY_CODE = r"^[A-Z]{3}$"
+COUNTRY_CODE = r"^[A-Z]{2}$"
 Ident = Annotated[str, Field(pattern=IDENT, max_length=64)]
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day|days|w|week|weeks)\s*$")
 _UNIT_SECONDS = {
@@ -89,22 +99,26 @@ class QuestionSpec(_Model):
     type: QuestionType
     text: str
     save_as: Ident | None = None
-    options: list[OptionSpec] = []
+    options: list[OptionSpec] = Field(default=[], validate_default=True)  # validated even when left out
     min: float | None = None
     max: float | None = None
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    currency: str | None = Field(default=None, pattern=CURRENCY_CODE)
     reprompt: str | None = None
     max_attempts: int | None = Field(default=None, ge=1, le=10)
     fallback: Ident | None = None  # a state id, or the word `skip`
 
-    @model_validator(mode="after")
-    def _options_fit_type(self) -> QuestionSpec:
-        has_options = self.type in (QuestionType.CHOICE, QuestionType.MULTI_CHOICE)
-        if has_options and len(self.options) < 2:
-            raise ValueError(f"a {self.type.value} question needs at least two options")
-        if not has_options and self.options:
-            raise ValueError(f"options only apply to choice and multi_choice questions, not {self.type.value}")
-        return self
+    @field_validator("options")
+    @classmethod
+    def _options_fit_type(cls, options: list[OptionSpec], info: ValidationInfo) -> list[OptionSpec]:
+        kind = info.data.get("type")
+        if kind is None:  # the type itself is wrong, and reported
+            return options
+        has_options = kind in (QuestionType.CHOICE, QuestionType.MULTI_CHOICE)
+        if has_options and len(options) < 2:
+            raise ValueError(f"a {kind.value} question needs at least two options")
+        if not has_options and options:
+            raise ValueError(f"options only apply to choice and multi_choice questions, not {kind.value}")
+        return options
 
 
 class SilenceRule(_Model):
@@ -228,8 +242,8 @@ class MessagesSpec(_Model):
 class SettingsSpec(_Model):
     max_attempts: int = Field(default=3, ge=1, le=10)
     max_input_chars: int = Field(default=2000, ge=10, le=100_000)
-    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
-    phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    currency: str = Field(default="USD", pattern=CURRENCY_CODE)
+    phone_region: str = Field(default="US", pattern=COUNTRY_CODE)
     match_threshold: float = Field(default=0.72, gt=0, le=1)
     messages: MessagesSpec = MessagesSpec()
 

@@ -7,19 +7,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.engine import engine
 from bot.engine.compiled import CompiledFlow
 from bot.engine.types import (
+    CancelTimers,
     ChoiceMade,
     ConversationState,
     Inbound,
     Outbound,
     RequestHandoff,
     ScheduleTimer,
-    CancelTimers,
     Started,
     TextReceived,
     TimerFired,
