@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -66,14 +68,16 @@ class Expression:
 
     source: str
     names: frozenset[str]
-    _fn: _Lazy
+    _eval: Callable[[Scope], Any]
 
     def value(self, scope: Scope) -> Any:
         """The expression's value; None when a value it needs is missing or of the wrong type."""
         try:
-            return self._fn.get()(**scope)
+            result = self._eval(scope)
+            bool(result)  # StrictUndefined raises here, not when it is produced
         except Exception:
             return None
+        return result
 
     def __call__(self, scope: Scope) -> bool:
         """True when the expression holds. Missing values or type clashes make it false, never raise."""
@@ -99,10 +103,12 @@ class Template:
         if self._render is None:
             return self.source
         render = self._render.get()
+        # a value not collected yet renders (and filters) as empty text, never as "None"
+        blanked = {name: ("" if scope.get(name) is None else scope[name]) for name in self.names}
         try:
-            return str(render(scope))
+            return str(render({**scope, **blanked}))
         except Exception:
-            return str(render({**scope, **{name: "" for name in self.names if name not in scope}}))
+            return ""
 
 
 def _text(value: object) -> str:
@@ -112,9 +118,119 @@ def _text(value: object) -> str:
 def compile_expression(env: ImmutableSandboxedEnvironment, source: str) -> Expression:
     """Compile `budget >= 10000 and authority == 'decision_maker'`. Raises ExpressionError."""
     expr = parse_expression(env, source)
+    _check_filters(env, expr)
     names = find_undeclared_variables(_as_template(env, expr))
-    return Expression(source=source, names=frozenset(names),
-                      _fn=_Lazy(lambda: env.compile_expression(source, undefined_to_none=False)))
+    fast = fast_path(expr)
+    if fast is not None:
+        return Expression(source=source, names=frozenset(names), _eval=fast)
+    lazy = _Lazy(lambda: env.compile_expression(source, undefined_to_none=False))
+    return Expression(source=source, names=frozenset(names), _eval=lambda scope: lazy.get()(**scope))
+
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "gteq": operator.ge, "lt": operator.lt,
+    "lteq": operator.le, "in": lambda a, b: a in b, "notin": lambda a, b: a not in b,
+}
+_BINARY: dict[type[nodes.Expr], Callable[[Any, Any], Any]] = {
+    nodes.Add: operator.add, nodes.Sub: operator.sub, nodes.Mul: operator.mul, nodes.Div: operator.truediv,
+    nodes.FloorDiv: operator.floordiv, nodes.Mod: operator.mod,
+}
+_FILTERS: dict[str, Callable[[Any], Any]] = {
+    "length": len, "count": len, "lower": lambda v: v.lower(), "upper": lambda v: v.upper(),
+    "int": lambda v: int(float(v)), "float": float, "abs": abs,
+}
+Evaluator = Callable[[Scope], Any]
+
+
+def fast_path(expr: nodes.Node) -> Evaluator | None:
+    """Python closures for the common subset of conditions (names, constants, comparisons, and/or/not,
+    arithmetic, `is none`, a few filters), with the same results as Jinja. None when the expression uses
+    anything else; Jinja's compiled sandbox then evaluates it. A closure is ~10x cheaper than a Jinja call."""
+    if isinstance(expr, nodes.Const):
+        constant = expr.value
+        return lambda scope: constant
+    if isinstance(expr, nodes.Name) and expr.ctx == "load":
+        name = expr.name
+        return lambda scope: scope.get(name)
+    if isinstance(expr, (nodes.List, nodes.Tuple)):
+        return _sequence(expr.items)
+    if isinstance(expr, nodes.Not):
+        return _unary(fast_path(expr.node), operator.not_)
+    if isinstance(expr, (nodes.And, nodes.Or)):
+        return _logic(expr)
+    if type(expr) in _BINARY and isinstance(expr, nodes.BinExpr):
+        return _binary(_BINARY[type(expr)], expr.left, expr.right)
+    if isinstance(expr, nodes.Compare):
+        return _compare(expr)
+    if isinstance(expr, nodes.Test) and expr.name == "none" and not expr.args and not expr.kwargs:
+        return _unary(fast_path(expr.node), lambda value: value is None)
+    if isinstance(expr, nodes.Filter) and expr.name in _FILTERS and not expr.args and not expr.kwargs:
+        return _unary(fast_path(expr.node) if expr.node is not None else None, _FILTERS[expr.name])
+    return None
+
+
+def _unary(inner: Evaluator | None, apply: Callable[[Any], Any]) -> Evaluator | None:
+    if inner is None:
+        return None
+    return lambda scope: apply(inner(scope))
+
+
+def _sequence(items: list[nodes.Expr]) -> Evaluator | None:
+    parts = [fast_path(item) for item in items]
+    if any(part is None for part in parts):
+        return None
+    fns = [part for part in parts if part is not None]
+    return lambda scope: [fn(scope) for fn in fns]
+
+
+def _logic(expr: nodes.And | nodes.Or) -> Evaluator | None:
+    left, right = fast_path(expr.left), fast_path(expr.right)
+    if left is None or right is None:
+        return None
+    if isinstance(expr, nodes.And):
+        return lambda scope: left(scope) and right(scope)
+    return lambda scope: left(scope) or right(scope)
+
+
+def _binary(op: Callable[[Any, Any], Any], left_node: nodes.Expr, right_node: nodes.Expr) -> Evaluator | None:
+    left, right = fast_path(left_node), fast_path(right_node)
+    if left is None or right is None:
+        return None
+    return lambda scope: op(left(scope), right(scope))
+
+
+def _compare(expr: nodes.Compare) -> Evaluator | None:
+    first = fast_path(expr.expr)
+    steps = [(_COMPARE.get(operand.op), fast_path(operand.expr)) for operand in expr.ops]
+    if first is None or any(op is None or fn is None for op, fn in steps):
+        return None
+    chain = [(op, fn) for op, fn in steps if op is not None and fn is not None]
+
+    def evaluate(scope: Scope) -> bool:
+        left = first(scope)
+        for op, fn in chain:
+            right = fn(scope)
+            if not op(left, right):
+                return False
+            left = right
+        return True
+
+    return evaluate
+
+
+def _check_filters(env: ImmutableSandboxedEnvironment, tree: nodes.Node) -> None:
+    """Unknown filters and tests are errors when the flow loads, not when a prospect reaches them."""
+    found = [tree] if isinstance(tree, (nodes.Filter, nodes.Test)) else []
+    for node in [*found, *tree.find_all((nodes.Filter, nodes.Test))]:
+        if not isinstance(node, (nodes.Filter, nodes.Test)):
+            continue
+        known = env.filters if isinstance(node, nodes.Filter) else env.tests
+        kind = "filter" if isinstance(node, nodes.Filter) else "test"
+        if node.name not in known:
+            close = difflib.get_close_matches(node.name, list(known), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known {kind}s include: " + ", ".join(
+                sorted(known)[:15])
+            raise ExpressionError(f"unknown {kind} '{node.name}'", hint=hint)
 
 
 def parse_expression(env: ImmutableSandboxedEnvironment, source: str) -> nodes.Expr:
@@ -157,6 +273,7 @@ def compile_template(env: ImmutableSandboxedEnvironment, source: str) -> Templat
         ast = env.parse(source)
     except TemplateSyntaxError as exc:
         raise ExpressionError(f"invalid template: {exc.message}") from exc
+    _check_filters(env, ast)
     return Template(source=source, names=frozenset(find_undeclared_variables(ast)),
                     _render=_Lazy(lambda: env.from_string(source).render))
 
