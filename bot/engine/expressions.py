@@ -136,7 +136,7 @@ _BINARY: dict[type[nodes.Expr], Callable[[Any, Any], Any]] = {
     nodes.FloorDiv: operator.floordiv, nodes.Mod: operator.mod,
 }
 _FILTERS: dict[str, Callable[[Any], Any]] = {
-    "length": len, "count": len, "lower": lambda v: v.lower(), "upper": lambda v: v.upper(),
+    "length": len, "count": len, "lower": lambda v: str(v).lower(), "upper": lambda v: str(v).upper(),
     "int": lambda v: int(float(v)), "float": float, "abs": abs,
 }
 Evaluator = Callable[[Scope], Any]
