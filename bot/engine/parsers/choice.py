@@ -23,6 +23,7 @@ FUZZY_MARGIN: Final = 6.0
 MENTION: Final = 0.9  # "I'm the CTO" for the label "CTO"
 _MAX_LISTED: Final = 10
 _MAX_FUZZY_WORDS: Final = 12  # longer texts are sentences, not misspelt option names
+_MAX_MENTIONS: Final = 32  # more is a pasted list, not an answer; stop looking
 _MIN_FUZZY_CHARS: Final = 4  # "cfo" vs "cto": too short to tell a typo from another word
 
 _ORDINALS: Final = MappingProxyType(
@@ -79,6 +80,7 @@ class Catalog:
 
     @classmethod
     def of(cls, options: Sequence[ChoiceOption]) -> Catalog:
+        """Fold every option's names once, so each matcher compares plain strings."""
         names: list[frozenset[str]] = []
         phrases: list[tuple[str, ...]] = []
         for option in options:
@@ -98,6 +100,7 @@ class Said:
 
     @classmethod
     def of(cls, text: str) -> Said:
+        """Fold an answer once for all matchers."""
         folded = fold(text)
         return cls(folded=folded, key=key_of_folded(folded))
 
@@ -129,7 +132,7 @@ def exact(catalog: Catalog, said: Said) -> Pick | None:
     """An option whose id, label or synonym is the whole answer (ignoring case, accents and punctuation)."""
     trimmed = said.folded.strip(" .!?,;:'\"")
     for index, names in enumerate(catalog.names):
-        if trimmed in names:
+        if trimmed and trimmed in names:
             return Pick(index=index, confidence=1.0)
     hits = {index for index, phrases in enumerate(catalog.phrases) if said.key in phrases}
     return Pick(index=hits.pop(), confidence=1.0) if len(hits) == 1 else None
@@ -235,7 +238,7 @@ def mentions(catalog: Catalog, key: str) -> list[Mention]:
     )
     for index, phrase in candidates:
         start = padded.find(f" {phrase} ")
-        while start >= 0:
+        while start >= 0 and len(found) < _MAX_MENTIONS:
             end = start + len(phrase)  # `start` in `padded` is the phrase's start in `key`
             if not any(m.start < end and start < m.end for m in found):
                 found.append(Mention(option=index, start=start, end=end, negated=_negated(key, start)))
@@ -244,7 +247,7 @@ def mentions(catalog: Catalog, key: str) -> list[Mention]:
 
 
 def _negated(key: str, start: int) -> bool:
-    before = key[:start].split()[-2:]
+    before = key[max(start - 40, 0) : start].split()[-2:]  # two words back; a bounded slice stays cheap
     return any(word in _NEGATIONS for word in before)
 
 

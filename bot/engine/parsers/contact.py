@@ -15,14 +15,15 @@ EMAIL_ERROR: Final = "Please enter a valid email address, like name@company.com.
 IN_SENTENCE: Final = 0.9
 SPELLED_OUT: Final = 0.8  # "john at acme dot com"
 
-_EMAIL: Final = re.compile(r"[^\s<>()\[\]{},;:\"'`|]+@[^\s<>()\[\]{},;:\"'`|]+")
+# Bounded by the RFC's 64-character local part and 255-character domain, which keeps matching linear.
+_EMAIL: Final = re.compile(r"[^\s<>()\[\]{},;:\"'`|@]{1,64}@[^\s<>()\[\]{},;:\"'`|@]{1,255}")
 _SPELLED_EMAIL: Final = re.compile(
     r"^([\w.+-]+)\s*(?:\s+at\s+|\[at\]|\(at\))\s*([\w-]+(?:\s*(?:\s+dot\s+|\[dot\]|\(dot\)|\.)\s*[\w-]+)+)$",
     re.IGNORECASE,
 )
 _SPELLED_DOT: Final = re.compile(r"\s*(?:\s+dot\s+|\[dot\]|\(dot\)|\.)\s*", re.IGNORECASE)
 _PHONE: Final = re.compile(
-    r"(?:\+|\b00)?\s?\(?\d[\d\s().\-/]{4,}\d(?:\s*(?:ext\.?|extension|x|#)\s*\d{1,6})?", re.IGNORECASE
+    r"(?:\+|\b00)?\s?\(?(?<!\d)\d[\d\s().\-/]{4,24}\d(?:\s*(?:ext\.?|extension|x|#)\s*\d{1,6})?", re.IGNORECASE
 )
 _MIN_PHONE_DIGITS: Final = 6
 

@@ -68,11 +68,20 @@ _PERIODS: Final = (
 _PERIOD: Final = re.compile("|".join(f"(?P<p{index}>{pattern})" for index, (pattern, _) in enumerate(_PERIODS)))
 # Words that may stand next to an amount without making it "part of a sentence".
 _AMOUNT_WORDS: Final = frozenset(
-    {*_CODES, *_NAMED, "per", "a", "an", "each", "every", "/", "month", "mo", "mth", "monthly", "year", "yr",
-     "yearly", "annually", "annual", "annum", "pa", "p", "m", "y", "quarter", "quarterly", "qtr", "week", "weekly",
-     "wk", "day", "daily", "once", "total", "one-off", "one-time", "lump", "sum", "upfront", "budget", "about",
-     "around", "roughly", "approximately", "approx", "us", "ca", "au", "c"}
+    {
+        *_CODES, *_NAMED, "per", "a", "an", "each", "every", "/", "month", "mo", "mth", "monthly", "year", "yr",
+        "yearly", "annually", "annual", "annum", "pa", "p", "m", "y", "quarter", "quarterly", "qtr", "week",
+        "weekly", "wk", "day", "daily", "pcm", "arr", "mrr", "once", "total", "one-off", "one-time", "lump", "sum",
+        "upfront", "budget", "about", "around", "roughly", "approximately", "approx", "us", "ca", "au", "c",
+    }
 )  # fmt: skip
+
+
+# "€20.000" is twenty thousand: in an amount, a dot before exactly three digits groups thousands (but "1.500k"
+# is one and a half thousand).
+_DOT_THOUSANDS: Final = re.compile(
+    r"(?<![\d.,])(\d{1,3})\.(\d{3})(?![\d.,])(?! ?(?:k|m|mm|mn|b|bn|thousand|million|billion|grand|mil|mio)\b)"
+)
 
 
 def parse_money(spec: AnswerSpec, text: str) -> Parsed:
@@ -85,7 +94,7 @@ def parse_money(spec: AnswerSpec, text: str) -> Parsed:
     """
     if too_long(text):
         return Parsed(ok=False, error=MONEY_ERROR)
-    folded = fold(text)
+    folded = _DOT_THOUSANDS.sub(r"\1\2", fold(text))
     found = scan(folded)
     markers = tuple(_CURRENCY.finditer(folded))
     quantity = _amount(found, markers)

@@ -18,15 +18,17 @@ MAX_NAME_WORDS: Final = 5
 MAX_COMPANY_CHARS: Final = 100
 MAX_COMPANY_WORDS: Final = 8
 
-_GREETING: Final = r"(?:(?:hi|hello|hey|hiya|howdy|sure|ok|okay|yes|yeah|well|um|uhm|erm)\b[\s,.!:;-]*)*"
+# Possessive (*+): once greetings are skipped they are not given back, which keeps "yes yes yes ..." linear.
+_GREETING: Final = r"(?:(?:hi|hello|hey|hiya|howdy|sure|ok|okay|yes|yeah|well|um|uhm|erm)\b[\s,.!:;-]*)*+"
 _NAME_LEAD: Final = re.compile(
-    _GREETING + r"(?:(?:(?:my|the|first|full)\s+)?name(?:'s|\s+is|:)?|i'?m|i\s+am|it'?s|it\s+is|this\s+is|"
-    r"(?:(?:you|u|people|they|everyone|just|please)\s+(?:can\s+)?)?call\s+me|i\s+go\s+by|i'?m\s+called|"
-    r"i\s+am\s+called)\b[\s,:;-]*",
+    "^" + _GREETING + r"(?:(?:(?:my|the|first|full)\s+)?name(?:'s|\s+is|:)?|i'?m\s+called|i\s+am\s+called|i'?m|i\s+am|"
+    r"it'?s|it\s+is|this\s+is|(?:(?:you|u|people|they|everyone|just|please)\s+(?:can\s+)?)?call\s+me|"
+    r"i\s+go\s+by)?\b[\s,:;-]*",
     re.IGNORECASE,
 )
 _NAME_TAIL: Final = re.compile(
-    r"(?:\s*,.*|\s+(?:from|at|with|of|and|here|speaking|thanks|thank\s+you|thx|cheers)\b.*)$", re.IGNORECASE
+    r"(?:\s*,.*|\s+(?:from|at|with|of|and|here|speaking|thanks|thank\s+you|thx|cheers)\b.*)$",
+    re.IGNORECASE | re.DOTALL,
 )
 _NAME_SEPARATORS: Final = frozenset(" -'.")
 _PARTICLES: Final = frozenset(
@@ -38,12 +40,12 @@ _NOT_NAME_WORDS: Final = frozenset(
         "thank", "you", "please", "idea", "sure", "browsing", "looking", "interested", "skip", "none",
         "nothing", "nobody", "anonymous", "it", "this", "that", "the", "a", "an", "to", "for", "rather", "say",
         "prefer", "tell", "name", "want", "need", "help", "question", "hello", "hi", "hey", "test", "asdf",
-        "null", "undefined",
+        "null", "undefined", "me", "there", "everyone", "all", "guys", "folks", "team",
     }
 )  # fmt: skip
 
 _COMPANY_LEAD: Final = re.compile(
-    _GREETING + r"(?:"
+    "^" + _GREETING + r"(?:"
     r"(?:my|our|the)\s+(?:company|employer|business|organi[sz]ation|startup)(?:'s)?(?:\s+name)?(?:\s+is)?"
     r"(?:\s+(?:called|named))?|company(?:\s+name)?(?:'s|\s+is|:)?|"
     r"i'?m\s+(?:the\s+|a\s+|an\s+)?[\w\s&/-]{1,40}\s+(?:at|of|for|with)|"
@@ -54,7 +56,7 @@ _COMPANY_LEAD: Final = re.compile(
     re.IGNORECASE,
 )
 _COMPANY_TAIL: Final = re.compile(
-    r"(?:,\s+(?:a|an|the|we|i|it|and|but|which|where)\b.*|\s+[-–—]\s+.*"
+    r"(?:,\s+(?:a|an|the|we|i|it|and|but|which|where|with|based|located|headquartered|in)\b.*|\s+[-–—]\s+.*"
     r"|(?<!\binc)(?<!\bco)(?<!\bcorp)(?<!\bltd)(?<!\bbros)\.\s+.*)$",
     re.IGNORECASE | re.DOTALL,
 )
@@ -81,9 +83,12 @@ def parse_name(text: str) -> Parsed:
 
 
 def _strip_name(text: str) -> str:
+    """Drop the lead-in, what follows the name ("from Acme", ", CTO") and symbols around it ("Sarah :)")."""
     text = _NAME_LEAD.sub("", text.replace("\u2019", "'"), count=1)
-    text = _NAME_TAIL.sub("", text)
-    return " ".join(text.strip(" \t\n.!?,;:-\"'()[]*_~").split())
+    text = " ".join(_NAME_TAIL.sub("", text).split())
+    # Letters, marks (Devanagari vowel signs end names) and digits (so "John123" stays and is refused).
+    kept = [index for index, char in enumerate(text) if unicodedata.category(char)[0] in "LMN"]
+    return text[kept[0] : kept[-1] + 1] if kept else ""
 
 
 def _looks_like_name(name: str) -> bool:
@@ -138,7 +143,7 @@ def _strip_company(text: str) -> str:
     text = _COMPANY_LEAD.sub("", text.replace("\u2019", "'"), count=1)
     text = _COMPANY_TAIL.sub("", text)
     text = " ".join(text.strip(" \t\n!?,;:\"'()[]*_~").split())
-    return text if _KEEP_FINAL_DOT.search(text) else text.rstrip(".")
+    return text if _KEEP_FINAL_DOT.search(text) else text.rstrip(". ")
 
 
 def _looks_like_company(company: str) -> bool:

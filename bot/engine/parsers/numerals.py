@@ -95,7 +95,7 @@ def words_value(words: Sequence[str]) -> tuple[float, int] | None:
     """Read the longest written-out number at the start of `words`.
 
     Handles "twenty five", "twenty-five" (pass the parts), "a hundred", "one hundred and twenty",
-    "two million", "a dozen" and "a couple". "five six" is read as just "five".
+    "two million", "half a million", "a dozen" and "a couple". "five six" is read as just "five".
 
     Returns:
         The value and how many words it used, or None when `words` does not start with a number.
@@ -103,12 +103,14 @@ def words_value(words: Sequence[str]) -> tuple[float, int] | None:
     if not words:
         return None
     first = words[0]
+    if first == "half" and len(words) > 2 and words[1] in ("a", "an"):  # "half a million", "half a dozen"
+        whole = words_value(words[1:])
+        return None if whole is None else (whole[0] / 2, whole[1] + 1)
     if first in ("a", "an"):
         if len(words) > 1 and words[1] == "couple":
             return 2.0, 2
         if len(words) > 1 and (words[1] in ("hundred", "dozen") or words[1] in _BIG):
-            inner = _read_words(("one", *words[1:]))
-            return None if inner is None else (inner[0], inner[1])
+            return _read_words(("one", *words[1:]))  # "a hundred" is "one hundred", word for word
         return None
     return _read_words(words)
 

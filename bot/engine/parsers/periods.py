@@ -87,6 +87,7 @@ def add_days(day: date, days: int) -> date:
 
 
 def day_period(day: date) -> Period:
+    """The single day `day`."""
     return Period(start=day, end=day, grain=Grain.DAY)
 
 
@@ -97,16 +98,19 @@ def week_period(day: date) -> Period:
 
 
 def month_period(year: int, month: int) -> Period:
+    """A calendar month."""
     start = date(year, month, 1)
     return Period(start=start, end=add_days(add_months(start, 1), -1), grain=Grain.MONTH)
 
 
 def quarter_period(year: int, quarter: int) -> Period:
+    """A calendar quarter, 1 to 4."""
     start = date(year, 3 * quarter - 2, 1)
     return Period(start=start, end=add_days(add_months(start, 3), -1), grain=Grain.QUARTER)
 
 
 def half_period(year: int, half: int) -> Period:
+    """A half year, 1 (January-June) or 2 (July-December)."""
     start = date(year, 6 * half - 5, 1)
     return Period(start=start, end=add_days(add_months(start, 6), -1), grain=Grain.HALF)
 
@@ -118,10 +122,12 @@ def season_period(year: int, first_month: int) -> Period:
 
 
 def year_period(year: int) -> Period:
+    """A calendar year."""
     return Period(start=date(year, 1, 1), end=date(year, 12, 31), grain=Grain.YEAR)
 
 
 def quarter_of(day: date) -> int:
+    """The calendar quarter (1-4) `day` falls in."""
     return (day.month - 1) // 3 + 1
 
 

@@ -24,6 +24,8 @@ from bot.engine.parsers.periods import MONTHS
 
 
 class Kind(StrEnum):
+    """What a token is."""
+
     NUMBER = "number"
     WORD = "word"
     SYMBOL = "symbol"
@@ -78,6 +80,8 @@ class Scan:
         return all(token.text in _PUNCTUATION or token.text in allowed for token in outside)
 
 
+# No answer names more numbers than this; a text of hundreds of numbers is not read to the end.
+MAX_QUANTITIES: Final = 8
 _PUNCTUATION: Final = frozenset(".,!?;:()[]\"'*-")
 _CURRENCY_SYMBOLS: Final = frozenset("$€£¥₹")
 _RAW: Final = re.compile(
@@ -87,13 +91,19 @@ _RAW: Final = re.compile(
 )
 # Digit runs that are phone numbers, dates or times rather than amounts. Thousands grouping
 # ("1 000 000", "1.000.000") is told apart afterwards.
+# Quantifiers are bounded or possessive, and runs start only where digits start, to keep this linear.
 _NOT_AMOUNTS: Final = re.compile(
-    r"\+ ?\d[\d ().-]{5,}\d|\(\d{2,5}\) ?\d[\d .-]*\d|\d+(?:[-./ ]\d+){2,}|\d+/\d+|\d{1,2}:\d{2}"
+    r"\+ ?\d[\d ().-]{5,20}\d|\(\d{2,5}\) ?\d[\d .-]{0,20}\d|(?<!\d)\d++(?:[-./ ]\d++){2,}"
+    r"|(?<!\d)\d++/\d|(?<!\d)\d{1,2}:\d{2}"
 )
+_TWO_DIGITS: Final = re.compile(r"\d\D*\d")
 _DECIMAL: Final = re.compile(r"\d+(?:[.,]\d+)?")
+_NON_DIGIT: Final = re.compile(r"\D")
+_GLUED_WORDS: Final = frozenset({*SCALE_SUFFIXES, "ish"})
 _GLUED_NOT_AMOUNT: Final = frozenset({"st", "nd", "rd", "th", "am", "pm"})
 _YEAR_CONTEXT: Final = frozenset({"in", "since", "until", "till", "by", "from", "before", "after", "of", "year"})
-_SAY_ONE: Final = MappingProxyType(
+# Team sizes said without digits ("how many people?" - "just me").
+_HEADCOUNTS: Final = MappingProxyType(
     {
         ("just", "me"): 1.0, ("only", "me"): 1.0, ("just", "myself"): 1.0, ("only", "myself"): 1.0,
         ("me", "alone"): 1.0, ("myself", "alone"): 1.0, ("solo",): 1.0, ("me", "myself", "and", "i"): 1.0,
@@ -101,23 +111,25 @@ _SAY_ONE: Final = MappingProxyType(
     }
 )  # fmt: skip
 
-_SAY_ONE_STARTS: Final = frozenset(phrase[0] for phrase in _SAY_ONE)
-_NUMBER_STARTS: Final = frozenset({*UNITS, *TENS, "a", "an", *_SAY_ONE_STARTS})
+_HEADCOUNT_STARTS: Final = frozenset(phrase[0] for phrase in _HEADCOUNTS)
+_NUMBER_STARTS: Final = frozenset({*UNITS, *TENS, "a", "an", "half", *_HEADCOUNT_STARTS})
 
 
 class _Qualifier(StrEnum):
+    """What a phrase next to a number says about it ("about", "over", "under", "between")."""
+
     APPROX = "approx"
     LOWER = "lower"
     UPPER = "upper"
     BETWEEN = "between"
 
 
-Phrases = Mapping[str, tuple[tuple[tuple[str, ...], _Qualifier], ...]]
+_Phrases = Mapping[str, tuple[tuple[tuple[str, ...], _Qualifier], ...]]
 
 
-def _index(entries: dict[str, _Qualifier], *, by_last: bool) -> Phrases:
-    """Phrases keyed by the word a lookup starts from (the last word before a number, the first after it),
-    longest phrase first so "no more than" wins over "more than"."""
+def _index(entries: dict[str, _Qualifier], *, by_last: bool) -> _Phrases:
+    """Index qualifier phrases by the word a lookup starts from: the last word before a number, or the first
+    after it. Longest phrases come first, so "no more than" wins over "more than"."""
     rows = sorted(
         ((tuple(phrase.split()), qualifier) for phrase, qualifier in entries.items()), key=lambda r: -len(r[0])
     )
@@ -162,7 +174,9 @@ def scan(folded: str) -> Scan:
 
 
 def _raw_tokens(folded: str) -> list[Token]:
-    blocked = [match.span() for match in _NOT_AMOUNTS.finditer(folded) if not _is_amounts(match.group())]
+    blocked = []
+    if _TWO_DIGITS.search(folded):  # a phone number, date or time has at least two
+        blocked = [match.span() for match in _NOT_AMOUNTS.finditer(folded) if not _is_amounts(match.group())]
     tokens: list[Token] = []
     for match in _RAW.finditer(folded):
         text, group = match.group(), match.lastgroup
@@ -189,8 +203,8 @@ def _is_amounts(run: str) -> bool:
 
 
 def _is_grouping(run: str) -> bool:
-    separators = set(re.findall(r"[^\d]", run))
-    groups = re.split(r"[^\d]", run)
+    separators = set(_NON_DIGIT.findall(run))
+    groups = _NON_DIGIT.split(run)
     return (
         len(separators) == 1
         and separators <= {" ", "."}
@@ -200,9 +214,9 @@ def _is_grouping(run: str) -> bool:
 
 
 def _split_number_words(text: str, start: int) -> Iterator[Token]:
-    """Yield "twenty-five" as "twenty" and "five"; any other word as it is."""
+    """Yield "twenty-five" as "twenty" and "five" ("30k-ish" as "k" and "ish"); any other word as it is."""
     parts = text.split("-")
-    if len(parts) > 1 and all(is_number_word(part) for part in parts):
+    if len(parts) > 1 and all(is_number_word(part) or part in _GLUED_WORDS for part in parts):
         offset = start
         for part in parts:
             yield Token(kind=Kind.WORD, text=part, start=offset, end=offset + len(part))
@@ -235,8 +249,8 @@ def _number_at(raw: Sequence[Token], index: int) -> tuple[Token, int]:
 
 
 def _said_number(words: Sequence[str]) -> tuple[float, int] | None:
-    if words[0] in _SAY_ONE_STARTS:
-        for phrase, value in _SAY_ONE.items():
+    if words[0] in _HEADCOUNT_STARTS:
+        for phrase, value in _HEADCOUNTS.items():
             if tuple(words[: len(phrase)]) == phrase:
                 return value, len(phrase)
     return words_value(words)
@@ -277,18 +291,20 @@ def _is_date_part(raw: Sequence[Token], index: int, value: float, factor: float)
 
 
 def _quantities(tokens: Sequence[Token]) -> Iterator[Quantity]:
-    index = 0
-    while index < len(tokens):
+    index = floor = found = 0
+    while index < len(tokens) and found < MAX_QUANTITIES:
         if tokens[index].kind is Kind.NUMBER:
-            quantity = _quantity_at(tokens, index)
+            quantity = _quantity_at(tokens, index, floor)
             yield quantity
-            index = quantity.last
+            index = floor = quantity.last
+            found += 1
         else:
             index += 1
 
 
-def _quantity_at(tokens: Sequence[Token], index: int) -> Quantity:
-    first, qualifiers = _qualifiers_before(tokens, index)
+def _quantity_at(tokens: Sequence[Token], index: int, floor: int) -> Quantity:
+    """The quantity whose number is tokens[index]; its qualifiers may reach back to `floor`, not before."""
+    first, qualifiers = _qualifiers_before(tokens, index, floor)
     low_token = tokens[index]
     low = high = low_token.value
     last = index + 1
@@ -322,12 +338,12 @@ def _scaled_range(low: Token, high: Token) -> tuple[float, float]:
     return low.value, high.value
 
 
-def _qualifiers_before(tokens: Sequence[Token], index: int) -> tuple[int, frozenset[_Qualifier]]:
+def _qualifiers_before(tokens: Sequence[Token], index: int, floor: int) -> tuple[int, frozenset[_Qualifier]]:
     found: set[_Qualifier] = set()
     first = index
     for _ in range(3):
         hit = _phrase_ending_at(tokens, first)
-        if hit is None:
+        if hit is None or first - hit[0] < floor:
             break
         length, qualifier = hit
         first -= length

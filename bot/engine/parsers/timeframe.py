@@ -31,7 +31,7 @@ _LATER: Final = re.compile(
     r"\b(?:no rush|no hurry|not in a hurry|in no hurry|just browsing|just looking|browsing|looking around|"
     r"researching|exploring|later|someday|some day|one day|eventually|at some point|in the future|future|"
     r"not anytime soon|not any time soon|not soon|not now|not right now|not yet|long term|longer term|"
-    r"down the road|in a while|not urgent|no urgency|sometime)\b"
+    r"down the road|in a while|not urgent|no urgency|sometime|whenever)\b"
 )
 _SOON: Final = re.compile(r"\b(?:soon|shortly|quickly|fast|imminently)\b")
 _END_OF: Final = re.compile(r"\b(?:end|close)\s+of\s+(?:the\s+)?$")
@@ -41,9 +41,10 @@ _NEGATED: Final = re.compile(r"\bnot\s+$")
 _FILLERS: Final = frozenset(
     {
         "in", "by", "within", "around", "about", "before", "until", "till", "from", "starting", "sometime",
-        "probably", "maybe", "hopefully", "later", "ideally", "the", "of", "end", "close", "early", "mid", "middle",
-        "late", "beginning", "start", "after", "beyond", "past", "roughly", "approximately", "like", "at",
-        "on", "latest", "earliest", "next", "this", "or", "so", "ish", "approx", "max", "least",
+        "probably", "maybe", "hopefully", "later", "ideally", "the", "of", "end", "close", "early", "mid",
+        "middle", "late", "beginning", "start", "after", "beyond", "past", "roughly", "approximately", "like",
+        "at", "on", "latest", "earliest", "please", "pls", "thanks", "next", "this", "or", "so", "ish", "approx",
+        "max", "least",
     }
 )  # fmt: skip
 _PART_START: Final = MappingProxyType(

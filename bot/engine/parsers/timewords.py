@@ -78,7 +78,7 @@ def _asap(match: re.Match[str], today: date) -> Period:
 
 
 def _weekday(match: re.Match[str], today: date) -> Period:
-    """ "friday" is the coming Friday (or today); "next friday" is the Friday of next week."""
+    """Read a weekday: "friday" is the coming Friday (or today); "next friday" the Friday of next week."""
     weekday = _WEEKDAYS.index(match.group("day"))
     if match.group("next"):
         return day_period(add_days(week_period(add_days(today, 7)).start, weekday))
@@ -114,6 +114,7 @@ def _period_end(match: re.Match[str], today: date) -> Period:
 
 
 def _duration(match: re.Match[str], today: date) -> Period | None:
+    """The day a duration from today ends: "in 3 months", "within 6 weeks", "6-12 months" (the shorter)."""
     said = match.group("n").replace(",", ".")
     amount = _SMALL[said] if said in _SMALL else float(said)
     unit = match.group("unit")
@@ -124,11 +125,18 @@ def _duration(match: re.Match[str], today: date) -> Period | None:
     return day_period(add_months(today, round(months)))
 
 
+def _holiday(match: re.Match[str], today: date) -> Period:
+    """The coming Christmas Day or New Year's Day."""
+    month, day = (12, 25) if match.group().startswith(("christmas", "xmas")) else (1, 1)
+    return upcoming(today, lambda year: day_period(date(year, month, day)))
+
+
 def _iso(match: re.Match[str], _today: date) -> Period | None:
     return _day(int(match.group(1)), int(match.group(2)), int(match.group(3)))
 
 
 def _numeric(match: re.Match[str], _today: date, *, month_first: bool) -> Period | None:
+    """03/04/2027 or 4.3.2027: dots are day-first; slashes follow the region unless a part is over 12."""
     first, second, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
     year = year + 2000 if year < 100 else year
     dots = match.group(2) == "."
@@ -183,6 +191,11 @@ def _year(match: re.Match[str], _today: date) -> Period:
     return year_period(int(match.group("year")))
 
 
+def _fiscal_year(match: re.Match[str], _today: date) -> Period:
+    """Read "FY27" as the calendar year 2027: fiscal years vary by company, and this is close enough."""
+    return year_period(2000 + int(match.group("yy")))
+
+
 def readers(*, month_first: bool) -> tuple[Reader, ...]:
     """Every pattern a timeline answer is read with. `month_first` reads 03/04/2027 as March 4th."""
     return (
@@ -191,6 +204,7 @@ def readers(*, month_first: bool) -> tuple[Reader, ...]:
         Reader(pattern=_RELATIVE, read=_relative),
         Reader(pattern=_PERIOD_END, read=_period_end),
         Reader(pattern=_DURATION, read=_duration),
+        Reader(pattern=_HOLIDAY, read=_holiday),
         Reader(pattern=_ISO, read=_iso),
         Reader(pattern=_NUMERIC, read=partial(_numeric, month_first=month_first)),
         Reader(pattern=_MONTH_DAY, read=_month_day),
@@ -200,6 +214,7 @@ def readers(*, month_first: bool) -> tuple[Reader, ...]:
         Reader(pattern=_HALF, read=_half),
         Reader(pattern=_SEASON, read=_season),
         Reader(pattern=_YEAR, read=_year),
+        Reader(pattern=_FISCAL_YEAR, read=_fiscal_year),
     )
 
 
@@ -210,7 +225,7 @@ _ASAP: Final = re.compile(
 _WEEKDAY: Final = re.compile(r"\b(?:(?P<next>next)\s+|(?:this|on|coming)\s+)?(?P<day>" + "|".join(_WEEKDAYS) + r")\b")
 _RELATIVE: Final = re.compile(
     r"\b(?P<which>this|next|current|the following|following|this coming|the coming|coming|the)\s+"
-    r"(?P<unit>week|month|quarter|year)\b"
+    r"(?:(?:fiscal|financial|calendar|business)\s+)?(?P<unit>week|month|quarter|year)\b"
 )
 _PERIOD_END: Final = re.compile(
     r"\b(?:eoy|eoq|eom|(?:year|quarter|month)[ -]?end|(?:end|close) of (?:the |this )?(?:year|quarter|month|week))\b"
@@ -220,6 +235,7 @@ _DURATION: Final = re.compile(
     rf"(?P<n>{_AMOUNT})\s*(?:(?:-|to|or)\s*(?:{_AMOUNT})\s*)?"
     r"(?P<unit>days?|weeks?|wks?|months?|mos?|mths?|quarters?|qtrs?|years?|yrs?)\b"
 )
+_HOLIDAY: Final = re.compile(r"\b(?:christmas|xmas|new years?(?! eve))\b")
 _ISO: Final = re.compile(r"\b((?:19|20|21)\d{2})-(\d{1,2})-(\d{1,2})\b")
 _NUMERIC: Final = re.compile(r"\b(\d{1,2})([/.])(\d{1,2})\2(\d{4}|\d{2})\b")
 _MONTH_DAY: Final = re.compile(
@@ -238,4 +254,5 @@ _HALF: Final = re.compile(
     rf"(?:\s*(?:of\s+)?(?:the\s+)?(?:year\s+)?{_YEAR_WORDS})?"
 )
 _SEASON: Final = re.compile(rf"\b(?P<season>spring|summer|fall|autumn|winter)\b(?:\s+(?:of\s+)?{_YEAR_WORDS})?")
-_YEAR: Final = re.compile(r"\b(?P<year>(?:19|20|21)\d{2})\b")
+_YEAR: Final = re.compile(r"\b(?:fy ?)?(?P<year>(?:19|20|21)\d{2})\b")
+_FISCAL_YEAR: Final = re.compile(r"\bfy ?(?P<yy>\d{2})\b")
