@@ -20,6 +20,7 @@ from bot.engine.expressions import (
 )
 from bot.engine.machine import build_machine
 from bot.engine.matcher import IntentMatcher, IntentSpec
+from bot.engine.parsers import prepare
 from bot.engine.parsers.base import EXTRA_KEYS, AnswerSpec, ChoiceOption, QuestionType
 from bot.engine.types import MatchKind, Option
 from bot.errors import FlowError, FlowIssue
@@ -199,6 +200,7 @@ def _question(build: _Build, sid: str, q: s.QuestionSpec, settings: s.SettingsSp
         type=q.type, options=options, minimum=q.min, maximum=q.max,
         currency=q.currency or settings.currency, region=settings.phone_region,
     )
+    prepare(answer)
     return c.Question(
         variable=q.save_as or sid, answer=answer, text=build.template((*path, "text"), q.text),
         reprompt=build.template((*path, "reprompt"), q.reprompt) if q.reprompt else None,

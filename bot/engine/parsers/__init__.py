@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import assert_never
 
 from bot.engine.parsers.base import EXTRA_KEYS, AnswerSpec, ChoiceOption, Parsed, QuestionType
-from bot.engine.parsers.choice import parse_choice
+from bot.engine.parsers.choice import catalog_for, parse_choice
 from bot.engine.parsers.contact import parse_email, parse_phone
 from bot.engine.parsers.money import parse_money
 from bot.engine.parsers.multichoice import parse_multi_choice
@@ -16,7 +16,13 @@ from bot.engine.parsers.text import parse_text
 from bot.engine.parsers.timeframe import parse_date
 from bot.engine.parsers.yesno import parse_yes_no
 
-__all__ = ["EXTRA_KEYS", "AnswerSpec", "ChoiceOption", "Parsed", "QuestionType", "parse_answer"]
+__all__ = ["EXTRA_KEYS", "AnswerSpec", "ChoiceOption", "Parsed", "QuestionType", "parse_answer", "prepare"]
+
+
+def prepare(spec: AnswerSpec) -> None:
+    """Do the per-question work (folding option names) once, when the flow compiles, not on every answer."""
+    if spec.type in (QuestionType.CHOICE, QuestionType.MULTI_CHOICE):
+        catalog_for(spec)
 
 
 def parse_answer(spec: AnswerSpec, text: str, now: datetime) -> Parsed:

@@ -105,11 +105,21 @@ class Said:
         return cls(folded=folded, key=key_of_folded(folded))
 
 
+def catalog_for(spec: AnswerSpec) -> Catalog:
+    """The spec's options, folded once. Specs are built once per flow version and shared by every turn, so the
+    catalog is kept on the (immutable) spec itself; `prepare()` builds it when the flow compiles."""
+    cached = spec.__dict__.get("_catalog")
+    if not isinstance(cached, Catalog):
+        cached = Catalog.of(spec.options)
+        object.__setattr__(spec, "_catalog", cached)
+    return cached
+
+
 def parse_choice(spec: AnswerSpec, text: str) -> Parsed:
     """Read one option; the value is the option id."""
     if too_long(text) or not spec.options:
         return Parsed(ok=False, error=choice_error(spec.options, several=False))
-    pick = match_one(Catalog.of(spec.options), Said.of(text))
+    pick = match_one(catalog_for(spec), Said.of(text))
     if pick is None:
         return Parsed(ok=False, error=choice_error(spec.options, several=False))
     return Parsed(ok=True, value=spec.options[pick.index].id, confidence=pick.confidence)

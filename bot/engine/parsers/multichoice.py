@@ -6,7 +6,17 @@ import re
 from typing import Final
 
 from bot.engine.parsers.base import AnswerSpec, Parsed
-from bot.engine.parsers.choice import Catalog, Pick, Said, by_position, choice_error, exact, fuzzy, mentions
+from bot.engine.parsers.choice import (
+    Catalog,
+    Pick,
+    Said,
+    by_position,
+    catalog_for,
+    choice_error,
+    exact,
+    fuzzy,
+    mentions,
+)
 from bot.engine.parsers.cleaning import key_of_folded, too_long
 
 PARTIAL: Final = 0.8  # some of the answer matched no option ("CRM, email and carrier pigeons")
@@ -41,7 +51,7 @@ def parse_multi_choice(spec: AnswerSpec, text: str) -> Parsed:
     options = spec.options
     if too_long(text) or not options:
         return Parsed(ok=False, error=choice_error(options, several=True))
-    catalog, said = Catalog.of(options), Said.of(text)
+    catalog, said = catalog_for(spec), Said.of(text)
     whole = exact(catalog, said)
     if whole is not None:
         return Parsed(ok=True, value=[options[whole.index].id], confidence=1.0)
