@@ -470,8 +470,13 @@ class Interpretation:
 def interpret(flow: c.CompiledFlow, question: c.Question | None, state_id: str | None, text: str,
               now: datetime) -> Interpretation:
     """Decide what `text` means while `question` (if any) is pending. Shared by the engine and `flows match`."""
-    match = flow.matcher.match(text)
     parsed = parse_answer(question.answer, text, now) if question is not None else None
+    if parsed is not None and parsed.ok and parsed.confidence >= 1.0:
+        # nothing can beat a certain answer (a recognised intent or objection must score higher), so skip
+        # the recogniser: it is a third of a turn's cost
+        return Interpretation(kind=MatchKind.ANSWER, id=state_id or "", confidence=parsed.confidence, match=None,
+                              parsed=parsed)
+    match = flow.matcher.match(text)
     if match is not None and match.kind is MatchKind.INTENT and _beats(match, parsed, INTENT_CONFIDENCE):
         return Interpretation(kind=match.kind, id=match.id, confidence=match.confidence, match=match, parsed=parsed)
     if match is not None and match.kind is not MatchKind.INTENT and _beats(match, parsed, 0.0):
