@@ -105,6 +105,32 @@ def create_engine(database_url: str) -> AsyncEngine:
     return engine
 
 
+def create_sqlite_engine(database_url: str) -> sa.Engine:
+    """A sync pysqlite engine for an SQLite URL, with the same pragma and BEGIN IMMEDIATE hooks.
+
+    Raises:
+        StorageError: bad URL, or a directory that cannot be created.
+    """
+    url = parse_url(database_url)
+    path = sqlite_path(url)
+    if path is not None:
+        _ensure_directory(path)
+    try:
+        engine = sa.create_engine(url.set(drivername="sqlite+pysqlite"))
+    except (SQLAlchemyError, ImportError) as exc:
+        raise StorageError(f"cannot set up database {redact(url)}: {exc}") from exc
+    sa.event.listen(engine, "connect", _on_inline_sqlite_connect)
+    sa.event.listen(engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def _on_inline_sqlite_connect(dbapi_connection: Any, record: Any) -> None:
+    _on_sqlite_connect(dbapi_connection, record)
+    # Inline connections run on the event loop: never sleep in SQLite waiting for the write lock, which
+    # would freeze the loop. The store retries BEGIN IMMEDIATE with asyncio.sleep instead (see sql.py).
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+
 def _ensure_directory(path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

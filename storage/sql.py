@@ -1,4 +1,4 @@
-"""The Store port on SQLAlchemy's asyncio engine: SQLite through aiosqlite, PostgreSQL through asyncpg."""
+"""The Store port on SQLAlchemy: PostgreSQL through asyncpg, SQLite inline on the event loop (see inline.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.errors import StorageError
 from storage import rows
-from storage.engine import create_engine, parse_url, storage_error
+from storage.engine import create_engine, create_sqlite_engine, parse_url, storage_error
+from storage.inline import InlineSession
 from storage.models import (
     Base,
     ConversationRow,
@@ -39,13 +41,14 @@ from storage.repository import (
 from storage.utc import from_db, to_utc
 
 _PENDING = (TimerRow.fired_at.is_(None), TimerRow.cancelled.is_(False))
+LOCK_WAIT = 5.0  # seconds to wait for SQLite's write lock held by another process
 
 
 class SqlAlchemyUnitOfWork:
     """One transaction on one AsyncSession. Built by SqlAlchemyStore.transaction(), never directly."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, session: AsyncSession | InlineSession) -> None:
+        self._session: Any = session
         self._dialect = session.bind.dialect.name if session.bind is not None else ""
 
     # ------------------------------------------------------------ conversations
@@ -288,6 +291,7 @@ class SqlAlchemyStore:
         self._engine = engine
         self._url = parse_url(database_url)
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._inline = create_sqlite_engine(database_url) if engine.dialect.name == "sqlite" else None
         # SQLite has a single writer. Queueing this process's transactions here is fair and cheap; the
         # 5 s busy_timeout is left to arbitrate with other processes using the same file.
         self._writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
@@ -320,11 +324,38 @@ class SqlAlchemyStore:
         """One transaction: BEGIN IMMEDIATE on SQLite; commits on a clean exit, rolls back on an exception."""
         async with self._writer_turn():
             try:
+                if self._inline is not None:
+                    with Session(self._inline, expire_on_commit=False) as sync_session:
+                        await self._begin_inline(sync_session)
+                        try:
+                            yield SqlAlchemyUnitOfWork(InlineSession(sync_session))
+                        except BaseException:
+                            sync_session.rollback()
+                            raise
+                        sync_session.commit()
+                    return
                 async with self._sessions() as session, session.begin():
                     await self._connect(session)
                     yield SqlAlchemyUnitOfWork(session)
             except SQLAlchemyError as exc:
                 raise storage_error(exc, self._url, "a transaction") from exc
+
+    async def _begin_inline(self, session: Session) -> None:
+        """BEGIN IMMEDIATE without blocking the event loop: another process holding SQLite's write lock
+        makes it fail at once (busy_timeout=0), so wait here with asyncio.sleep, up to LOCK_WAIT seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LOCK_WAIT
+        delay = 0.001
+        while True:
+            try:
+                session.connection()  # runs BEGIN IMMEDIATE
+                return
+            except OperationalError as exc:
+                session.rollback()
+                if "locked" not in str(exc.orig).lower() or loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     async def _connect(self, session: AsyncSession) -> None:
         # Connect (and BEGIN) before handing out the unit of work, so that an unreachable server is
@@ -345,6 +376,8 @@ class SqlAlchemyStore:
 
     async def close(self) -> None:
         """Close every pooled connection."""
+        if self._inline is not None:
+            self._inline.dispose()
         await self._engine.dispose()
 
     @asynccontextmanager
