@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,9 +57,15 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--json", action="store_true", help="JSON lines in and out (default when stdin is not a TTY)")
     chat.set_defaults(run=_chat)
 
-    run = commands.add_parser("run", help="apply migrations and start the bot on the embedded defaults")
-    run.add_argument("--flow", help="a flow id or file")
-    run.set_defaults(run=_run, json=False)
+    run = commands.add_parser("run", help="apply migrations and start the bot on the embedded defaults; "
+                                          "prints the demo page URL")
+    run.add_argument("--flow", help="the default flow: a flow id from FLOWS_DIR or a flow file")
+    run.set_defaults(run=_run)
+
+    serve = commands.add_parser("serve", help="start the HTTP server (web chat API, widget, demo page) on "
+                                              "HOST:PORT; applies migrations first")
+    serve.add_argument("--flow", help="the default flow: a flow id from FLOWS_DIR or a flow file")
+    serve.set_defaults(run=_serve)
 
     flows = commands.add_parser("flows", help="validate, draw, test and debug flow files")
     sub = flows.add_subparsers(metavar="ACTION")
@@ -136,7 +142,39 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    return _chat(args)
+    return _start_server(args, announce=True)
+
+
+# ---------------------------------------------------------------- serve
+
+
+def _serve(args: argparse.Namespace) -> int:
+    return _start_server(args, announce=False)
+
+
+def _start_server(args: argparse.Namespace, *, announce: bool) -> int:
+    """Serve until SIGINT/SIGTERM, then drain and exit 0. Bad settings, flows or database: exit 1, one line."""
+    from bot.http.logs import configure_json_logging  # noqa: PLC0415 - keeps the other commands light
+    from bot.server import serve  # noqa: PLC0415
+
+    settings = Settings.from_env(os.environ)
+    configure_json_logging(settings.log_level)
+    registry, _flow_id = _registry(settings, args.flow)
+
+    def started() -> None:
+        print(f"salesbot is running: open {settings.base_url}/ (Ctrl+C to stop)", flush=True)
+
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(serve(settings, flows=registry, on_started=started if announce else None))
+    return 0
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop  # noqa: PLC0415 - optional speed-up; absent on Windows
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 async def _chat_loop(settings: Settings, registry: FlowRegistry, flow_id: str, as_json: bool) -> int:
