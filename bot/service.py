@@ -179,7 +179,8 @@ class ConversationService:
             flow = await self._flow_for(uow, record.state)
             stored_in = None
             if isinstance(inbound, (TextReceived, ChoiceMade)):
-                stored_in = await uow.add_message(_inbound_record(record, inbound, channel_message_id, now))
+                stored_in = await uow.add_message(
+                    _inbound_record(record, inbound, channel_message_id, now, _labels(flow, record.state)))
             turn = engine.step(flow, record.state, inbound, now)
             record = _advance(record, turn.state, now)
             await uow.update_conversation(record)
@@ -280,12 +281,21 @@ def _advance(record: ConversationRecord, state: ConversationState, now: datetime
                               updated_at=now)
 
 
+def _labels(flow: CompiledFlow, state: ConversationState) -> dict[str, str]:
+    """Option id -> label of the pending question, so a pressed button is stored as what the prospect saw."""
+    pending = flow.states.get(state.pending) if state.pending else None
+    question = pending.question if pending else None
+    return {option.id: option.label for option in question.options} if question else {}
+
+
 def _inbound_record(record: ConversationRecord, inbound: TextReceived | ChoiceMade, channel_message_id: str | None,
-                    now: datetime) -> MessageRecord:
+                    now: datetime, labels: Mapping[str, str]) -> MessageRecord:
     if isinstance(inbound, TextReceived):
         text, payload = inbound.text, {}
     else:
-        text, payload = inbound.option, {"choice": inbound.option}
+        picked = inbound.option.split(",")
+        text = ", ".join(labels.get(option, option) for option in picked)
+        payload = {"choice": inbound.option}
     return MessageRecord(conversation_id=record.id, direction=Direction.IN, author=Author.PROSPECT, text=text,
                          payload=payload, channel=record.channel, channel_message_id=channel_message_id,
                          created_at=now)

@@ -74,7 +74,7 @@ async def test_text_and_choice_messages_get_replies(client: httpx.AsyncClient) -
     options = role["messages"][-1]["options"]
     assert options and {"id", "label"} == set(options[0])
     picked = await chat.choose(options[0]["id"])
-    assert picked["inbound"]["text"] == options[0]["id"]
+    assert picked["inbound"]["text"] == options[0]["label"]  # stored as what the prospect saw
     assert picked["messages"], picked
 
 
