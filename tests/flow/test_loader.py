@@ -339,7 +339,7 @@ def test_json_schema_is_valid_json_with_a_dialect() -> None:
     schema = flow_json_schema()
 
     assert json.loads(json.dumps(schema)) == schema
-    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"  # what editors' YAML support knows
     assert schema["type"] == "object"
 
 
@@ -369,3 +369,21 @@ def test_json_schema_uses_the_yaml_spelling_of_keys() -> None:
     assert "if" in definitions["Branch"]["properties"]
     assert "if_" not in definitions["Branch"]["properties"]
     assert definitions["StateSpec"]["additionalProperties"] is False
+
+
+SHIPPED_SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "flow.schema.json"
+
+
+def test_shipped_schema_is_up_to_date() -> None:
+    assert json.loads(SHIPPED_SCHEMA.read_text(encoding="utf-8")) == flow_json_schema(), (
+        "regenerate it: salesbot flows schema > docs/flow.schema.json")
+
+
+@pytest.mark.parametrize("flow", sorted((Path(__file__).resolve().parents[2] / "flows").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_shipped_flows_pass_the_editor_schema(flow: Path) -> None:
+    import jsonschema  # noqa: PLC0415 - only this test needs it
+    import yaml  # noqa: PLC0415
+
+    errors = list(jsonschema.Draft7Validator(flow_json_schema()).iter_errors(yaml.safe_load(flow.read_text())))
+    assert [e.message for e in errors] == []
