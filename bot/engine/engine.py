@@ -424,7 +424,8 @@ class _Run:
         self.scope.update(dict.fromkeys(self.flow.variables))
         self.scope.update(self.values)
         score = sum(entry.points for entry in self.ledger)
-        self.scope.update(score=score, tier=self.flow.scoring.tier(score).value, channel=self.original.channel)
+        self.scope.update(score=score, tier=self.flow.scoring.tier(score).value, channel=self.original.channel,
+                          attrs=dict(self.original.attributes))
 
     # ------------------------------------------------------------------ output
 

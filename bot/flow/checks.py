@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 Edges = dict[str, list[tuple[str, Expression | None]]]
 NUMERIC = frozenset({QuestionType.NUMBER, QuestionType.MONEY})
+DATE_CATEGORIES = ("asap", "this_month", "next_month", "this_quarter", "next_quarter", "this_year", "next_year",
+                   "later", "unsure")
+URL_SCHEMES = ("https://", "http://", "mailto:", "tel:")
 CHOICES = frozenset({QuestionType.CHOICE, QuestionType.MULTI_CHOICE})
 SKIP = "skip"  # `fallback: skip` moves on without an answer
 
@@ -46,6 +49,10 @@ def check_types(build: _Build, variables: Mapping[str, Variable]) -> None:
             question = variable.question if variable else None
             if question is None:
                 continue
+            if question.type is QuestionType.MULTI_CHOICE and comparison.op in ("eq", "ne"):
+                build.error(path, f"'{comparison.name}' is a multi_choice: it holds a list of option ids, so == is "
+                            "never true", f"test one option with: 'some_option' in {comparison.name}")
+                continue
             for constant in comparison.constants:
                 problem = _mismatch(question, constant)
                 if problem:
@@ -68,6 +75,10 @@ def _mismatch(question: s.QuestionSpec, constant: object) -> tuple[str, str] | N
     elif kind in NUMERIC and isinstance(constant, bool):
         return (f"is a {kind.value}; compare it with a number, not {str(constant).lower()}",
                 "compare numbers, like budget >= 10000")
+    elif kind is QuestionType.DATE and isinstance(constant, str) and constant not in DATE_CATEGORIES:
+        close = difflib.get_close_matches(constant, DATE_CATEGORIES, n=1)
+        return (f"is a date answer; {constant!r} is not one of its categories",
+                f"did you mean '{close[0]}'?" if close else "use one of: " + ", ".join(DATE_CATEGORIES))
     elif kind is QuestionType.YES_NO and not isinstance(constant, bool):
         return f"is a yes/no answer; compare it with true or false, not {constant!r}", "write: demo_wanted == true"
     return None
@@ -158,6 +169,14 @@ def _dead_end(build: _Build, sid: str, state: s.StateSpec) -> None:
     if state.on_silence and state.ask is None and state.end is None:
         build.error((*path, "on_silence"), f"state '{sid}' never waits for the prospect, so `on_silence` "
                     "never fires", "put on_silence on a state that asks a question or ends", at_key=True)
+    if state.buttons and not state.say and state.ask is None:
+        build.error((*path, "buttons"), f"state '{sid}' has buttons but no message to attach them to",
+                    "add a `say:` (the buttons go under its last message) or an `ask:`", at_key=True)
+    for index, button in enumerate(state.buttons):
+        url = button.url.strip()
+        if not url.startswith("{{") and not url.lower().startswith(URL_SCHEMES):
+            build.error((*path, "buttons", index, "url"), f"button link {url!r} is not a web, mailto or tel link",
+                        "links must start with https://, http://, mailto: or tel: (others are never shown)")
 
 
 def _global_targets(spec: s.FlowSpec, ref: object) -> set[str]:

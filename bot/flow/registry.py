@@ -36,12 +36,19 @@ class FlowRegistry:
             files.extend(sorted(path.glob("*.yaml")) if path.is_dir() else [path])
         issues = []
         loaded: list[tuple[CompiledFlow, str]] = []
+        first_file: dict[str, Path] = {}
         for file in files:
             try:
                 source = load_flow_file(file)
                 loaded.append((compile_flow(source), source.content))
             except FlowError as exc:
                 issues.extend(exc.issues)
+                continue
+            flow_id = source.spec.id
+            if flow_id in first_file:
+                issues.append(source.source.issue(("id",), f"flow id '{flow_id}' is also used by {first_file[flow_id]}",
+                                                  "every flow file needs its own id"))
+            first_file.setdefault(flow_id, file)
         if issues:
             raise FlowError(issues)
         return cls(loaded, default)

@@ -221,7 +221,7 @@ class ScoreRuleSpec(_Model):
 class ScoringSpec(_Model):
     hot: int = 70
     warm: int = 40
-    on_hot: Action | None = None
+    on_hot: Literal["handoff"] | GotoAction | None = None
     rules: list[ScoreRuleSpec] = []
 
 

@@ -364,3 +364,25 @@ def test_hot_goto_fires_once_even_when_a_set_makes_the_lead_hot() -> None:
     turn = talk.send(Started(channel="web", attributes={"source": "ads"}))
     assert causes(turn) == ["say:vip"]
     assert turn.state.hot_fired and turn.state.outcome is not None
+
+
+def test_channel_attributes_are_readable_as_attrs_in_conditions() -> None:
+    flow = make_flow("""
+id: utm
+start: route
+states:
+  route:
+    next:
+      - if: "attrs.utm_source == 'google'"
+        goto: ads
+      - goto: other
+  ads:
+    say: "Welcome, Google visitor!"
+    end: nurture
+  other:
+    say: "Welcome!"
+    end: nurture
+""")
+    turn = Talk(flow).send(Started(channel="web", attributes={"utm_source": "google"}))
+    assert texts(turn) == ["Welcome, Google visitor!"]
+    assert texts(Talk(flow).send(Started(channel="web"))) == ["Welcome!"]
