@@ -6,7 +6,6 @@ Run: make bench   (or: .venv/bin/python bench/engine.py)
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -32,14 +31,15 @@ DEFAULT_SCRIPT = [
 
 
 def best_of(fn: Callable[[], object], repeat: int, number: int) -> float:
-    """Median seconds per call over `repeat` batches of `number` calls."""
+    """Fastest seconds per call over `repeat` batches of `number` calls (the least disturbed by other load,
+    as timeit recommends)."""
     samples = []
     for _ in range(repeat):
         start = time.perf_counter()
         for _ in range(number):
             fn()
         samples.append((time.perf_counter() - start) / number)
-    return statistics.median(samples)
+    return min(samples)
 
 
 def run_script(flow, script: list[str]) -> int:  # type: ignore[no-untyped-def]
@@ -72,14 +72,16 @@ def bare_costs(states: int) -> tuple[float, float]:
 
 
 def long_conversation(flow, turns: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """Per-turn cost early and late in a long conversation (an FAQ asked over and over)."""
+    """Per-turn cost early and late in a long conversation (an FAQ asked over and over), fastest of 10-turn
+    batches within the first and the last 200 turns."""
     state = step(flow, None, Started(channel="bench"), NOW).state
-    samples: list[float] = []
-    for _ in range(turns):
+    batches: list[float] = []
+    for _ in range(turns // 10):
         start = time.perf_counter()
-        state = step(flow, state, TextReceived(text="how much does it cost"), NOW).state
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples[:100]), statistics.median(samples[-100:])
+        for _ in range(10):
+            state = step(flow, state, TextReceived(text="how much does it cost"), NOW).state
+        batches.append((time.perf_counter() - start) / 10)
+    return min(batches[:20]), min(batches[-20:])
 
 
 def main() -> None:
@@ -98,7 +100,7 @@ def main() -> None:
     early, late = long_conversation(default, 2000)
 
     us = 1e6
-    print("salesbot engine benchmark (median of repeated runs, one process, one core)")
+    print("salesbot engine benchmark (fastest of repeated runs, one process, one core)")
     print(f"python {sys.version.split()[0]}")
     print()
     print("baseline: bare transitions costs, same run")
@@ -110,8 +112,8 @@ def main() -> None:
     print(f"  default flow                        {turn_default * us:8.1f} µs/turn  "
           f"{1 / turn_default:10,.0f} turns/s  ({turn_default / trigger40:.1f}x a bare trigger)")
     print(f"  generated 200-state flow            {turn_200 * us:8.1f} µs/turn  {1 / turn_200:10,.0f} turns/s")
-    print(f"  long conversation, turns 1-100      {early * us:8.1f} µs/turn")
-    print(f"  long conversation, turns 1901-2000  {late * us:8.1f} µs/turn  (flat: {late / early:.2f}x)")
+    print(f"  long conversation, turns 1-200      {early * us:8.1f} µs/turn")
+    print(f"  long conversation, turns 1801-2000  {late * us:8.1f} µs/turn  (flat: {late / early:.2f}x)")
     print()
     print("load + validate + compile")
     print(f"  default flow ({len(default.states)} states)            {load_default * 1e3:8.1f} ms")

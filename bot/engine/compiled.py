@@ -101,6 +101,7 @@ class Scoring:
     on_hot: Action | None
     # variable name -> the rules that read it, so a new answer re-checks only those rules
     rules_by_name: Mapping[str, tuple[ScoreRule, ...]]
+    order: Mapping[str, int]  # rule id -> its position in the file, the ledger's order
 
     def tier(self, score: int) -> Tier:
         if score >= self.hot:
@@ -141,6 +142,7 @@ class CompiledFlow:
     messages: Messages
     defaults: Mapping[str, Value]  # declared `values:` with their initial values
     variables: frozenset[str]  # every name a condition or template may use
+    blank_scope: Mapping[str, None]  # every variable, unset: the start of each turn's scope
     max_input_chars: int
     matcher: IntentMatcher
     machine: Any  # transitions.Machine, compiled once per flow version

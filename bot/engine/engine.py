@@ -385,7 +385,9 @@ class _Run:
         scoring = self.flow.scoring
         before = self.scope["tier"]
         rules = {rule.id: rule for name in changed for rule in scoring.rules_by_name.get(name, ())}
-        for rule in sorted(rules.values(), key=scoring.rules.index):
+        if not rules:
+            return None
+        for rule in sorted(rules.values(), key=lambda r: scoring.order[r.id]):
             holds = rule.when(self.scope)
             present = any(entry.rule == rule.id for entry in self.ledger)
             if holds and not present:
@@ -421,7 +423,7 @@ class _Run:
 
     def _rebuild_scope(self) -> None:
         self.scope.clear()
-        self.scope.update(dict.fromkeys(self.flow.variables))
+        self.scope.update(self.flow.blank_scope)
         self.scope.update(self.values)
         score = sum(entry.points for entry in self.ledger)
         self.scope.update(score=score, tier=self.flow.scoring.tier(score).value, channel=self.original.channel,

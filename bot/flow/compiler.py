@@ -126,7 +126,7 @@ def compile_flow(loaded: LoadedFlow) -> c.CompiledFlow:
     return c.CompiledFlow(
         id=spec.id, version=loaded.version, title=spec.title or spec.id, start=spec.start, states=states,
         objections=objections, faqs=faqs, scoring=scoring, messages=messages, defaults=dict(spec.values),
-        variables=names, max_input_chars=spec.settings.max_input_chars,
+        variables=names, blank_scope=dict.fromkeys(sorted(names)), max_input_chars=spec.settings.max_input_chars,
         matcher=_matcher(spec), machine=machine,
     )
 
@@ -258,7 +258,8 @@ def _scoring(build: _Build, spec: s.ScoringSpec) -> c.Scoring:
             by_name.setdefault(name, []).append(compiled_rule)
     return c.Scoring(rules=tuple(rules), hot=spec.hot, warm=spec.warm,
                      on_hot=_action(build, ("scoring", "on_hot"), spec.on_hot),
-                     rules_by_name={k: tuple(v) for k, v in by_name.items()})
+                     rules_by_name={k: tuple(v) for k, v in by_name.items()},
+                     order={rule.id: index for index, rule in enumerate(rules)})
 
 
 def _messages(build: _Build, spec: s.FlowSpec) -> c.Messages:
