@@ -27,6 +27,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/webchat.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
