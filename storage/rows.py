@@ -1,11 +1,14 @@
-"""Translation between the port's records and the SQLAlchemy rows (one function per direction)."""
+"""Translation between the port's records and table rows (one function per direction).
+
+Records go in as column dicts for Core statements; rows come back as Core `Row`s of `select(table)`
+(attribute names equal column names) or anything with the same attributes.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bot.engine.codec import lead_from_json, lead_to_json, state_from_json, state_to_json
-from storage.models import ConversationRow, LeadRow, MessageRow, OutboxRow, TimerRow, TransitionRow
 from storage.repository import (
     Author,
     ConversationRecord,
@@ -38,12 +41,15 @@ def conversation_columns(record: ConversationRecord) -> dict[str, Any]:
     }
 
 
-def to_conversation_row(record: ConversationRecord) -> ConversationRow:
-    created_at = to_utc(record.created_at, f"conversation {record.id} created_at")
-    return ConversationRow(id=record.id, created_at=created_at, **conversation_columns(record))
+def conversation_insert_columns(record: ConversationRecord) -> dict[str, Any]:
+    """Every column of a new conversations row (tier starts NULL: upsert_lead sets it)."""
+    columns = conversation_columns(record)
+    columns["id"] = record.id
+    columns["created_at"] = to_utc(record.created_at, f"conversation {record.id} created_at")
+    return columns
 
 
-def to_conversation_record(row: ConversationRow) -> ConversationRecord:
+def to_conversation_record(row: Any) -> ConversationRecord:
     return ConversationRecord(
         id=row.id,
         channel=row.channel,
@@ -55,23 +61,42 @@ def to_conversation_record(row: ConversationRow) -> ConversationRecord:
     )
 
 
-def to_message_row(record: MessageRecord) -> MessageRow:
-    return MessageRow(
-        conversation_id=record.conversation_id,
-        direction=record.direction.value,
-        author=record.author.value,
-        text=record.text,
-        payload=dict(record.payload),
-        cause_kind=record.cause_kind,
-        cause_id=record.cause_id,
-        channel=record.channel,
-        channel_message_id=record.channel_message_id,
-        reply_to=record.reply_to,
-        created_at=to_utc(record.created_at, f"message of conversation {record.conversation_id} created_at"),
+def message_columns(record: MessageRecord) -> dict[str, Any]:
+    """The columns of a new messages row (the id is the database's)."""
+    return {
+        "conversation_id": record.conversation_id,
+        "direction": record.direction.value,
+        "author": record.author.value,
+        "text": record.text,
+        "payload": dict(record.payload),
+        "cause_kind": record.cause_kind,
+        "cause_id": record.cause_id,
+        "channel": record.channel,
+        "channel_message_id": record.channel_message_id,
+        "reply_to": record.reply_to,
+        "created_at": to_utc(record.created_at, f"message of conversation {record.conversation_id} created_at"),
+    }
+
+
+def inserted_message_record(columns: dict[str, Any], message_id: int) -> MessageRecord:
+    """The record of a row just inserted from `columns` under `message_id`."""
+    return MessageRecord(
+        id=message_id,
+        conversation_id=columns["conversation_id"],
+        direction=Direction(columns["direction"]),
+        author=Author(columns["author"]),
+        text=columns["text"],
+        payload=dict(columns["payload"]),
+        cause_kind=columns["cause_kind"],
+        cause_id=columns["cause_id"],
+        channel=columns["channel"],
+        channel_message_id=columns["channel_message_id"],
+        reply_to=columns["reply_to"],
+        created_at=from_db(columns["created_at"]),
     )
 
 
-def to_message_record(row: MessageRow) -> MessageRecord:
+def to_message_record(row: Any) -> MessageRecord:
     return MessageRecord(
         id=row.id,
         conversation_id=row.conversation_id,
@@ -106,7 +131,7 @@ def lead_columns(record: LeadRecord) -> dict[str, Any]:
     }
 
 
-def to_lead_record(row: LeadRow) -> LeadRecord:
+def to_lead_record(row: Any) -> LeadRecord:
     data = {
         "flow_id": row.flow_id,
         "state": row.state,
@@ -123,18 +148,18 @@ def to_lead_record(row: LeadRow) -> LeadRecord:
     )
 
 
-def to_timer_row(record: TimerRecord) -> TimerRow:
+def timer_columns(record: TimerRecord) -> dict[str, Any]:
     fired_at = None if record.fired_at is None else to_utc(record.fired_at, f"timer {record.key} fired_at")
-    return TimerRow(
-        conversation_id=record.conversation_id,
-        key=record.key,
-        due_at=to_utc(record.due_at, f"timer {record.key} due_at"),
-        fired_at=fired_at,
-        cancelled=record.cancelled,
-    )
+    return {
+        "conversation_id": record.conversation_id,
+        "key": record.key,
+        "due_at": to_utc(record.due_at, f"timer {record.key} due_at"),
+        "fired_at": fired_at,
+        "cancelled": record.cancelled,
+    }
 
 
-def to_timer_record(row: TimerRow) -> TimerRecord:
+def to_timer_record(row: Any) -> TimerRecord:
     return TimerRecord(
         id=row.id,
         conversation_id=row.conversation_id,
@@ -145,20 +170,20 @@ def to_timer_record(row: TimerRow) -> TimerRecord:
     )
 
 
-def to_transition_row(record: TransitionRecord) -> TransitionRow:
-    return TransitionRow(
-        conversation_id=record.conversation_id,
-        flow_id=record.flow_id,
-        flow_version=record.flow_version,
-        source=record.source,
-        dest=record.dest,
-        trigger=record.trigger,
-        turn=record.turn,
-        at=to_utc(record.at, f"transition {record.source}->{record.dest} at"),
-    )
+def transition_columns(record: TransitionRecord) -> dict[str, Any]:
+    return {
+        "conversation_id": record.conversation_id,
+        "flow_id": record.flow_id,
+        "flow_version": record.flow_version,
+        "source": record.source,
+        "dest": record.dest,
+        "trigger": record.trigger,
+        "turn": record.turn,
+        "at": to_utc(record.at, f"transition {record.source}->{record.dest} at"),
+    }
 
 
-def to_transition_record(row: TransitionRow) -> TransitionRecord:
+def to_transition_record(row: Any) -> TransitionRecord:
     return TransitionRecord(
         conversation_id=row.conversation_id,
         flow_id=row.flow_id,
@@ -171,18 +196,18 @@ def to_transition_record(row: TransitionRow) -> TransitionRecord:
     )
 
 
-def to_outbox_row(record: OutboxRecord) -> OutboxRow:
+def outbox_columns(record: OutboxRecord) -> dict[str, Any]:
     done_at = None if record.done_at is None else to_utc(record.done_at, f"outbox {record.kind} done_at")
-    return OutboxRow(
-        conversation_id=record.conversation_id,
-        kind=record.kind,
-        payload=dict(record.payload),
-        created_at=to_utc(record.created_at, f"outbox {record.kind} created_at"),
-        done_at=done_at,
-    )
+    return {
+        "conversation_id": record.conversation_id,
+        "kind": record.kind,
+        "payload": dict(record.payload),
+        "created_at": to_utc(record.created_at, f"outbox {record.kind} created_at"),
+        "done_at": done_at,
+    }
 
 
-def to_outbox_record(row: OutboxRow) -> OutboxRecord:
+def to_outbox_record(row: Any) -> OutboxRecord:
     return OutboxRecord(
         id=row.id,
         conversation_id=row.conversation_id,

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -19,7 +20,6 @@ from storage import rows
 from storage.engine import create_engine, create_sqlite_engine, parse_url, storage_error
 from storage.inline import InlineSession
 from storage.models import (
-    Base,
     ConversationRow,
     FlowVersionRow,
     LeadRow,
@@ -40,8 +40,90 @@ from storage.repository import (
 )
 from storage.utc import from_db, to_utc
 
-_PENDING = (TimerRow.fired_at.is_(None), TimerRow.cancelled.is_(False))
 LOCK_WAIT = 5.0  # seconds to wait for SQLite's write lock held by another process
+
+# The unit of work runs Core statements on the tables, not ORM statements on the models: the ORM's unit
+# of work (add, flush, identity map, synchronize_session) cost most of a turn's CPU. Statements that take
+# no per-call structure are built once here, so SQLAlchemy memoizes their cache keys too.
+_conversations = cast(sa.Table, ConversationRow.__table__)
+_messages = cast(sa.Table, MessageRow.__table__)
+_leads = cast(sa.Table, LeadRow.__table__)
+_flow_versions = cast(sa.Table, FlowVersionRow.__table__)
+_timers = cast(sa.Table, TimerRow.__table__)
+_transitions = cast(sa.Table, TransitionRow.__table__)
+_outbox = cast(sa.Table, OutboxRow.__table__)
+
+_PENDING = (_timers.c.fired_at.is_(None), _timers.c.cancelled.is_(False))
+
+_GET_CONVERSATION = sa.select(_conversations).where(_conversations.c.id == sa.bindparam("conversation_id"))
+_GET_CONVERSATION_FOR_UPDATE = _GET_CONVERSATION.with_for_update()
+_INSERT_CONVERSATION = sa.insert(_conversations)
+# An UPDATE without .values() sets the columns named by the parameters; WHERE parameters are named
+# with a leading underscore, because SQLAlchemy reserves column names for the SET clause.
+_UPDATE_CONVERSATION = sa.update(_conversations).where(_conversations.c.id == sa.bindparam("_id"))
+_FIND_INBOUND = sa.select(_messages).where(
+    _messages.c.channel == sa.bindparam("channel"),
+    _messages.c.channel_message_id == sa.bindparam("channel_message_id"),
+    _messages.c.direction == Direction.IN.value,
+)
+_INSERT_MESSAGE = sa.insert(_messages).returning(_messages.c.id)
+_REPLIES_TO = (
+    sa.select(_messages)
+    .where(_messages.c.reply_to == sa.bindparam("message_id"), _messages.c.direction == Direction.OUT.value)
+    .order_by(_messages.c.id)
+)
+_SET_TIER = sa.update(_conversations).where(_conversations.c.id == sa.bindparam("_id"))
+
+
+def _upsert_lead(insert: Any) -> Any:
+    """INSERT ... ON CONFLICT (conversation_id) DO UPDATE every other column to the inserted values."""
+    statement = insert(_leads)
+    updated = {column.name: statement.excluded[column.name] for column in _leads.c if not column.primary_key}
+    return statement.on_conflict_do_update(index_elements=[_leads.c.conversation_id], set_=updated)
+
+
+_UPSERT_LEAD = {"postgresql": _upsert_lead(postgresql.insert), "sqlite": _upsert_lead(sqlite.insert)}
+_GET_LEAD = sa.select(_leads).where(_leads.c.conversation_id == sa.bindparam("conversation_id"))
+_GET_FLOW_VERSION = sa.select(_flow_versions).where(
+    _flow_versions.c.flow_id == sa.bindparam("flow_id"), _flow_versions.c.version == sa.bindparam("version")
+)
+_CANCEL_TIMER_KEY = (
+    sa.update(_timers)
+    .where(
+        _timers.c.conversation_id == sa.bindparam("_conversation_id"),
+        _timers.c.key == sa.bindparam("_key"),
+        *_PENDING,
+    )
+    .values(cancelled=True)
+)
+_INSERT_TIMER = sa.insert(_timers)
+_CANCEL_TIMERS = (
+    sa.update(_timers)
+    .where(_timers.c.conversation_id == sa.bindparam("_conversation_id"), *_PENDING)
+    .values(cancelled=True)
+)
+# Not LIKE: SQLite's LIKE ignores case and treats % and _ as wildcards.
+_CANCEL_TIMERS_PREFIX = _CANCEL_TIMERS.where(
+    sa.func.substr(_timers.c.key, 1, sa.bindparam("prefix_length", type_=sa.Integer)) == sa.bindparam("prefix")
+)
+_CLAIM_TIMER = (
+    sa.update(_timers)
+    .where(_timers.c.id == sa.bindparam("timer_id"), *_PENDING)
+    .values(fired_at=sa.bindparam("now", type_=_timers.c.fired_at.type))
+)
+_INSERT_TRANSITIONS = sa.insert(_transitions)
+_LIST_TRANSITIONS = (
+    sa.select(_transitions)
+    .where(_transitions.c.conversation_id == sa.bindparam("conversation_id"))
+    .order_by(_transitions.c.id)
+)
+_INSERT_OUTBOX = sa.insert(_outbox).returning(_outbox.c.id)
+_OUTBOX_EXISTS = sa.select(_outbox.c.id).where(_outbox.c.id == sa.bindparam("outbox_id"))
+_MARK_OUTBOX_DONE = (
+    sa.update(_outbox)
+    .where(_outbox.c.id == sa.bindparam("outbox_id"), _outbox.c.done_at.is_(None))
+    .values(done_at=sa.bindparam("now", type_=_outbox.c.done_at.type))
+)
 
 
 class SqlAlchemyUnitOfWork:
@@ -50,38 +132,52 @@ class SqlAlchemyUnitOfWork:
     def __init__(self, session: AsyncSession | InlineSession) -> None:
         self._session: Any = session
         self._dialect = session.bind.dialect.name if session.bind is not None else ""
+        self._inline = isinstance(session, InlineSession)
+        self._connection: Any = None
+
+    async def _connect(self) -> Any:
+        """The session's connection: a Connection inline, an AsyncConnection otherwise."""
+        if self._connection is None:
+            self._connection = await self._session.connection()
+        return self._connection
+
+    async def _run(self, statement: Any, params: Any = None) -> Any:
+        """Execute a Core statement on the session's connection (same transaction, no ORM layer)."""
+        connection = self._connection if self._connection is not None else await self._connect()
+        if self._inline:
+            return connection.execute(statement, params)
+        return await connection.execute(statement, params)
 
     # ------------------------------------------------------------ conversations
 
     async def get_conversation(
         self, conversation_id: str, *, for_update: bool = False
     ) -> ConversationRecord | None:
-        query = sa.select(ConversationRow).where(ConversationRow.id == conversation_id)
-        if for_update:  # SELECT ... FOR UPDATE on PostgreSQL; SQLite ignores it (BEGIN IMMEDIATE locks all).
-            query = query.with_for_update().execution_options(populate_existing=True)
-        row = (await self._session.scalars(query)).one_or_none()
+        # SELECT ... FOR UPDATE on PostgreSQL; SQLite ignores it (BEGIN IMMEDIATE locks all).
+        query = _GET_CONVERSATION_FOR_UPDATE if for_update else _GET_CONVERSATION
+        row = (await self._run(query, {"conversation_id": conversation_id})).one_or_none()
         return None if row is None else rows.to_conversation_record(row)
 
     async def find_latest_conversation(
         self, channel: str, external_user_id: str
     ) -> ConversationRecord | None:
         query = (
-            sa.select(ConversationRow)
-            .where(ConversationRow.channel == channel, ConversationRow.external_user_id == external_user_id)
+            sa.select(_conversations)
+            .where(_conversations.c.channel == channel, _conversations.c.external_user_id == external_user_id)
             .order_by(
-                ConversationRow.updated_at.desc(),
-                ConversationRow.created_at.desc(),
-                ConversationRow.id.desc(),
+                _conversations.c.updated_at.desc(),
+                _conversations.c.created_at.desc(),
+                _conversations.c.id.desc(),
             )
             .limit(1)
         )
-        row = (await self._session.scalars(query)).one_or_none()
+        row = (await self._run(query)).one_or_none()
         return None if row is None else rows.to_conversation_record(row)
 
     async def insert_conversation(self, record: ConversationRecord) -> None:
+        columns = rows.conversation_insert_columns(record)
         try:
-            async with self._session.begin_nested():
-                self._session.add(rows.to_conversation_row(record))
+            await self._insert_guarded(_INSERT_CONVERSATION, columns)
         except IntegrityError as exc:
             raise StorageError(
                 f"cannot insert conversation {record.id}: a conversation with this id already exists; "
@@ -89,12 +185,9 @@ class SqlAlchemyUnitOfWork:
             ) from exc
 
     async def update_conversation(self, record: ConversationRecord) -> None:
-        statement = (
-            sa.update(ConversationRow)
-            .where(ConversationRow.id == record.id)
-            .values(**rows.conversation_columns(record))
-        )
-        if _rowcount(await self._session.execute(statement)) != 1:
+        params = rows.conversation_columns(record)
+        params["_id"] = record.id
+        if _rowcount(await self._run(_UPDATE_CONVERSATION, params)) != 1:
             raise StorageError(
                 f"cannot update conversation {record.id}: it does not exist; insert_conversation first"
             )
@@ -102,31 +195,39 @@ class SqlAlchemyUnitOfWork:
     # ------------------------------------------------------------ messages
 
     async def find_inbound(self, channel: str, channel_message_id: str) -> MessageRecord | None:
-        query = sa.select(MessageRow).where(
-            MessageRow.channel == channel,
-            MessageRow.channel_message_id == channel_message_id,
-            MessageRow.direction == Direction.IN.value,
-        )
-        row = (await self._session.scalars(query)).one_or_none()
+        params = {"channel": channel, "channel_message_id": channel_message_id}
+        row = (await self._run(_FIND_INBOUND, params)).one_or_none()
         return None if row is None else rows.to_message_record(row)
 
     async def add_message(self, record: MessageRecord) -> MessageRecord:
-        row = rows.to_message_row(record)
+        columns = rows.message_columns(record)
         try:
-            # A savepoint keeps the transaction usable after a duplicate (PostgreSQL aborts it otherwise).
-            async with self._session.begin_nested():
-                self._session.add(row)
+            result = await self._insert_guarded(_INSERT_MESSAGE, columns)
         except IntegrityError as exc:
             raise await self._message_conflict(record) from exc
-        return rows.to_message_record(row)
+        return rows.inserted_message_record(columns, result.scalar_one())
+
+    async def _insert_guarded(self, statement: Any, params: dict[str, Any]) -> Any:
+        """Run an INSERT that may violate a constraint, leaving the transaction usable if it does.
+
+        PostgreSQL aborts the whole transaction on an error, so the INSERT gets a savepoint there. SQLite
+        only undoes the failed statement, so it needs none (and the savepoint costs two statements).
+        """
+        if self._dialect == "sqlite":
+            return await self._run(statement, params)
+        # On the connection, not the session: a session savepoint is only emitted by the session's own
+        # statements. Only PostgreSQL gets here, and it always runs on an AsyncSession.
+        connection = await self._connect()
+        async with connection.begin_nested():
+            return await connection.execute(statement, params)
 
     async def _message_conflict(self, record: MessageRecord) -> StorageError:
         if record.channel_message_id is not None:
-            query = sa.select(MessageRow.id).where(
-                MessageRow.channel == record.channel,
-                MessageRow.channel_message_id == record.channel_message_id,
+            query = sa.select(_messages.c.id).where(
+                _messages.c.channel == record.channel,
+                _messages.c.channel_message_id == record.channel_message_id,
             )
-            existing = (await self._session.scalars(query)).first()
+            existing = (await self._run(query)).scalars().first()
             if existing is not None:
                 return StorageError(
                     f"duplicate message: channel {record.channel!r} message id {record.channel_message_id!r} "
@@ -140,63 +241,45 @@ class SqlAlchemyUnitOfWork:
     async def list_messages(
         self, conversation_id: str, *, after_id: int | None = None, limit: int = 500
     ) -> list[MessageRecord]:
-        query = sa.select(MessageRow).where(MessageRow.conversation_id == conversation_id)
+        query = sa.select(_messages).where(_messages.c.conversation_id == conversation_id)
         if after_id is not None:
-            query = query.where(MessageRow.id > after_id)
-        found = await self._session.scalars(query.order_by(MessageRow.id).limit(limit))
+            query = query.where(_messages.c.id > after_id)
+        found = await self._run(query.order_by(_messages.c.id).limit(limit))
         return [rows.to_message_record(row) for row in found]
 
     async def replies_to(self, message_id: int) -> list[MessageRecord]:
-        query = (
-            sa.select(MessageRow)
-            .where(MessageRow.reply_to == message_id, MessageRow.direction == Direction.OUT.value)
-            .order_by(MessageRow.id)
-        )
-        return [rows.to_message_record(row) for row in await self._session.scalars(query)]
+        return [rows.to_message_record(row) for row in await self._run(_REPLIES_TO, {"message_id": message_id})]
 
     # ------------------------------------------------------------ leads and flows
 
     async def upsert_lead(self, record: LeadRecord) -> None:
         columns = rows.lead_columns(record)
-        statement = self._insert(LeadRow).values(**columns)
         try:
-            await self._session.execute(
-                statement.on_conflict_do_update(index_elements=[LeadRow.conversation_id], set_=columns)
-            )
+            await self._run(_UPSERT_LEAD[self._dialect], columns)
         except IntegrityError as exc:
             raise StorageError(
                 f"cannot record the lead of conversation {record.conversation_id}: "
                 "the conversation does not exist"
             ) from exc
-        await self._session.execute(
-            sa.update(ConversationRow)
-            .where(ConversationRow.id == record.conversation_id)
-            .values(tier=columns["tier"])
-        )
+        await self._run(_SET_TIER, {"_id": record.conversation_id, "tier": columns["tier"]})
 
     async def get_lead(self, conversation_id: str) -> LeadRecord | None:
-        # populate_existing: upsert_lead bypasses the session's identity map.
-        query = (
-            sa.select(LeadRow)
-            .where(LeadRow.conversation_id == conversation_id)
-            .execution_options(populate_existing=True)
-        )
-        row = (await self._session.scalars(query)).one_or_none()
+        row = (await self._run(_GET_LEAD, {"conversation_id": conversation_id})).one_or_none()
         return None if row is None else rows.to_lead_record(row)
 
     async def save_flow_version(self, record: FlowVersionRecord) -> None:
-        statement = self._insert(FlowVersionRow).values(
+        statement = self._insert(_flow_versions).values(
             flow_id=record.flow_id,
             version=record.version,
             content=record.content,
             created_at=to_utc(record.created_at, f"flow {record.flow_id} version created_at"),
         )
-        await self._session.execute(
-            statement.on_conflict_do_nothing(index_elements=[FlowVersionRow.flow_id, FlowVersionRow.version])
+        await self._run(
+            statement.on_conflict_do_nothing(index_elements=[_flow_versions.c.flow_id, _flow_versions.c.version])
         )
 
     async def get_flow_version(self, flow_id: str, version: str) -> FlowVersionRecord | None:
-        row = await self._session.get(FlowVersionRow, (flow_id, version))
+        row = (await self._run(_GET_FLOW_VERSION, {"flow_id": flow_id, "version": version})).one_or_none()
         if row is None:
             return None
         return FlowVersionRecord(
@@ -208,80 +291,58 @@ class SqlAlchemyUnitOfWork:
     async def schedule_timer(self, record: TimerRecord) -> None:
         # Cancel and insert rather than move the old row: a worker that already read the old timer
         # from due_timers must fail to claim it, instead of firing the rescheduled one early.
-        await self._session.execute(
-            sa.update(TimerRow)
-            .where(TimerRow.conversation_id == record.conversation_id, TimerRow.key == record.key, *_PENDING)
-            .values(cancelled=True)
-        )
-        self._session.add(rows.to_timer_row(record))
-        await self._session.flush()
+        await self._run(_CANCEL_TIMER_KEY, {"_conversation_id": record.conversation_id, "_key": record.key})
+        await self._run(_INSERT_TIMER, rows.timer_columns(record))
 
     async def cancel_timers(self, conversation_id: str, prefix: str = "") -> int:
-        statement = sa.update(TimerRow).where(TimerRow.conversation_id == conversation_id, *_PENDING)
         if prefix:
-            # Not LIKE: SQLite's LIKE ignores case and treats % and _ as wildcards.
-            statement = statement.where(sa.func.substr(TimerRow.key, 1, len(prefix)) == prefix)
-        result = await self._session.execute(
-            statement.values(cancelled=True).execution_options(synchronize_session="fetch")
-        )
-        return _rowcount(result)
+            params = {"_conversation_id": conversation_id, "prefix": prefix, "prefix_length": len(prefix)}
+            return _rowcount(await self._run(_CANCEL_TIMERS_PREFIX, params))
+        return _rowcount(await self._run(_CANCEL_TIMERS, {"_conversation_id": conversation_id}))
 
     async def due_timers(self, now: datetime, limit: int = 100) -> list[TimerRecord]:
         query = (
-            sa.select(TimerRow)
-            .where(*_PENDING, TimerRow.due_at <= to_utc(now, "due_timers(now)"))
-            .order_by(TimerRow.due_at, TimerRow.id)
+            sa.select(_timers)
+            .where(*_PENDING, _timers.c.due_at <= to_utc(now, "due_timers(now)"))
+            .order_by(_timers.c.due_at, _timers.c.id)
             .limit(limit)
         )
-        return [rows.to_timer_record(row) for row in await self._session.scalars(query)]
+        return [rows.to_timer_record(row) for row in await self._run(query)]
 
     async def claim_timer(self, timer_id: int, now: datetime) -> bool:
         # One atomic UPDATE: of two workers racing for the timer, exactly one sees rowcount 1.
-        statement = (
-            sa.update(TimerRow)
-            .where(TimerRow.id == timer_id, *_PENDING)
-            .values(fired_at=to_utc(now, "claim_timer(now)"))
-        )
-        return _rowcount(await self._session.execute(statement)) == 1
+        params = {"timer_id": timer_id, "now": to_utc(now, "claim_timer(now)")}
+        return _rowcount(await self._run(_CLAIM_TIMER, params)) == 1
 
     # ------------------------------------------------------------ event log and outbox
 
     async def add_transitions(self, records: Sequence[TransitionRecord]) -> None:
-        self._session.add_all([rows.to_transition_row(record) for record in records])
-        await self._session.flush()
+        if records:  # one executemany
+            await self._run(_INSERT_TRANSITIONS, [rows.transition_columns(record) for record in records])
 
     async def list_transitions(self, conversation_id: str) -> list[TransitionRecord]:
-        query = (
-            sa.select(TransitionRow)
-            .where(TransitionRow.conversation_id == conversation_id)
-            .order_by(TransitionRow.id)
-        )
-        return [rows.to_transition_record(row) for row in await self._session.scalars(query)]
+        found = await self._run(_LIST_TRANSITIONS, {"conversation_id": conversation_id})
+        return [rows.to_transition_record(row) for row in found]
 
     async def add_outbox(self, record: OutboxRecord) -> OutboxRecord:
-        row = rows.to_outbox_row(record)
-        self._session.add(row)
-        await self._session.flush()
-        return rows.to_outbox_record(row)
+        columns = rows.outbox_columns(record)
+        outbox_id = (await self._run(_INSERT_OUTBOX, columns)).scalar_one()
+        return rows.to_outbox_record(SimpleNamespace(id=outbox_id, **columns))
 
     async def pending_outbox(self, limit: int = 100) -> list[OutboxRecord]:
-        query = sa.select(OutboxRow).where(OutboxRow.done_at.is_(None)).order_by(OutboxRow.id).limit(limit)
-        return [rows.to_outbox_record(row) for row in await self._session.scalars(query)]
+        query = sa.select(_outbox).where(_outbox.c.done_at.is_(None)).order_by(_outbox.c.id).limit(limit)
+        return [rows.to_outbox_record(row) for row in await self._run(query)]
 
     async def mark_outbox_done(self, outbox_id: int, now: datetime) -> None:
-        statement = (
-            sa.update(OutboxRow)
-            .where(OutboxRow.id == outbox_id, OutboxRow.done_at.is_(None))
-            .values(done_at=to_utc(now, "mark_outbox_done(now)"))
-        )
-        if _rowcount(await self._session.execute(statement)) == 0 and (
-            await self._session.get(OutboxRow, outbox_id) is None
+        params = {"outbox_id": outbox_id, "now": to_utc(now, "mark_outbox_done(now)")}
+        if _rowcount(await self._run(_MARK_OUTBOX_DONE, params)) == 0 and (
+            (await self._run(_OUTBOX_EXISTS, {"outbox_id": outbox_id})).first() is None
         ):
             raise StorageError(f"cannot mark outbox row {outbox_id} done: no such row")
 
-    def _insert(self, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    def _insert(self, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
         """The dialect's INSERT, which has ON CONFLICT (portable sa.insert has not)."""
-        return postgresql.insert(model) if self._dialect == "postgresql" else sqlite.insert(model)
+        return postgresql.insert(table) if self._dialect == "postgresql" else sqlite.insert(table)
 
 
 class SqlAlchemyStore:
