@@ -139,7 +139,7 @@ class _Run:
             self.reask()
             return
         if self.status is Status.ACTIVE and self.pending:
-            self.effects.append(CancelTimers(prefix=SILENCE))
+            self.cancel_silence()
         question = self.question()
         meaning = interpret(self.flow, question if self.status is Status.ACTIVE else None, self.pending, text,
                             self.now)
@@ -163,7 +163,7 @@ class _Run:
         if self.status is not Status.ACTIVE or question is None:
             self.say(self.flow.messages.stale_choice, CauseKind.SAY, "stale_choice")
             return
-        self.effects.append(CancelTimers(prefix=SILENCE))
+        self.cancel_silence()
         known = {o.id for o in question.options}
         picked = [part for part in option.split(",") if part in known]
         if not picked or (not question.multiple and len(picked) != 1):
@@ -363,6 +363,11 @@ class _Run:
         self.effects.append(ConversationEnded(outcome=outcome))
         for rule in follow_ups:
             self.effects.append(ScheduleTimer(key=rule.key, due_at=self.now + rule.after))
+
+    def cancel_silence(self) -> None:
+        """The prospect spoke: drop the pending question's silence timers (only it can have any while it waits)."""
+        if self.pending is not None and self.flow.states[self.pending].silence:
+            self.effects.append(CancelTimers(prefix=SILENCE))
 
     def schedule_silence(self, state: c.State) -> None:
         for rule in state.silence:
