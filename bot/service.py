@@ -142,7 +142,7 @@ class ConversationService:
             due = await uow.due_timers(self.clock(), limit)
         fired = 0
         for timer in due:
-            if timer.id is not None and await self._fire_timer(timer):
+            if timer.id is not None and await self._fire_timer(timer.id, timer):
                 fired += 1
         return fired
 
@@ -204,11 +204,10 @@ class ConversationService:
         await self._notify(result.conversation, result.replies)
         return result
 
-    async def _fire_timer(self, timer: TimerRecord) -> bool:
-        assert timer.id is not None
+    async def _fire_timer(self, timer_id: int, timer: TimerRecord) -> bool:
         async with self._lock(timer.conversation_id), self.store.transaction() as uow:
             now = self.clock()
-            if not await uow.claim_timer(timer.id, now):
+            if not await uow.claim_timer(timer_id, now):
                 return False
             record = await uow.get_conversation(timer.conversation_id, for_update=True)
             if record is None:
@@ -228,8 +227,7 @@ class ConversationService:
             if stored is None:
                 raise StorageError(f"flow {state.flow_id!r} version {state.flow_version} is not in the database; "
                                    "restore the flow_versions table from a backup")
-            flow = self.flows.version(state.flow_id, state.flow_version, stored.content)
-            assert flow is not None
+            flow = self.flows.load_version(state.flow_id, state.flow_version, stored.content)
         return flow
 
     async def _save_turn(self, uow: UnitOfWork, record: ConversationRecord, turn: Turn, reply_to: int | None,

@@ -66,10 +66,14 @@ class FlowRegistry:
     def content(self, flow: CompiledFlow) -> str:
         return self._content[(flow.id, flow.version)]
 
-    def version(self, flow_id: str, version: str, content: str | None = None) -> CompiledFlow | None:
-        """A specific version; compiled from `content` (as stored in the database) the first time it is needed."""
+    def version(self, flow_id: str, version: str) -> CompiledFlow | None:
+        """A specific version, if this process has compiled it."""
+        return self._versions.get((flow_id, version))
+
+    def load_version(self, flow_id: str, version: str, content: str) -> CompiledFlow:
+        """Compile a version from its stored text (a conversation pinned to a flow that has changed since)."""
         flow = self._versions.get((flow_id, version))
-        if flow is None and content is not None:
+        if flow is None:
             flow = compile_flow(load_flow_text(content, f"{flow_id}@{version}"))
             self._versions[(flow_id, version)] = flow
             self._content[(flow_id, version)] = content
