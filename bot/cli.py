@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.channels.cli import TerminalPrinter, summary, to_inbound
-from bot.engine.engine import interpret
+from bot.engine.reading import interpret
 from bot.engine.types import LeadSummary
 from bot.errors import BotError, ConfigError, FlowError
 from bot.flow.compiler import compile_flow
