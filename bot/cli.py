@@ -16,11 +16,11 @@ from typing import Any
 
 from bot.channels.cli import TerminalPrinter, summary, to_inbound
 from bot.engine.reading import interpret
-from bot.engine.types import LeadSummary
 from bot.errors import BotError, ConfigError, FlowError
 from bot.flow.compiler import compile_flow
 from bot.flow.loader import load_flow_file
 from bot.flow.registry import FlowRegistry
+from bot.scheduler import TimerLoop
 from bot.service import ConversationService
 from bot.settings import Settings
 from storage.repository import ConversationRecord, MessageRecord
@@ -191,15 +191,17 @@ async def _chat_loop(settings: Settings, registry: FlowRegistry, flow_id: str, a
                                       flow_id=flow_id, attributes={"source": "cli"})
         printer.show(started.replies)
         conversation_id = started.conversation.id
-        timers = asyncio.create_task(_fire_timers(service, settings.timer_interval))
+        timers = TimerLoop(service, settings.timer_interval)
+        timers.start()
         try:
             await _read_lines(service, conversation_id, printer, as_json)
         finally:
-            timers.cancel()
+            await timers.stop()
         record = await service.get(conversation_id)
-        if record is not None:
+        lead = await service.lead(conversation_id)
+        if record is not None and lead is not None:
             flow = registry.version(record.state.flow_id, record.state.flow_version) or registry.latest(flow_id)
-            data = summary(flow, record.state, _lead(flow, record.state))
+            data = summary(flow, record.state, lead)
             if as_json:
                 printer.line(data)
             else:
@@ -219,21 +221,6 @@ async def _read_lines(service: ConversationService, conversation_id: str, printe
             return
         result = await service.handle(conversation_id, to_inbound(line, printer.options))
         printer.show(result.replies)
-
-
-async def _fire_timers(service: ConversationService, interval: float) -> None:
-    while True:
-        try:
-            await service.fire_due_timers()
-        except Exception:
-            log.exception("firing timers failed; retrying")
-        await asyncio.sleep(interval)
-
-
-def _lead(flow: Any, state: Any) -> LeadSummary:
-    return LeadSummary(flow_id=flow.id, state=state.state, status=state.status, outcome=state.outcome,
-                       score=state.score, tier=flow.scoring.tier(state.score), reasons=state.ledger,
-                       values=state.values, objections=state.objections)
 
 
 # ---------------------------------------------------------------- flows

@@ -29,6 +29,7 @@ from bot.http.guards import BodyLimitMiddleware, IpRateLimitMiddleware, OriginGu
 from bot.http.middleware import RequestContextMiddleware
 from bot.http.ratelimit import TokenBucketLimiter
 from bot.http.tokens import SessionTokens, load_or_create_secret, secret_file_for
+from bot.scheduler import TimerLoop
 from bot.service import Clock, ConversationService
 from bot.settings import Settings
 from storage.migrate import upgrade
@@ -181,35 +182,6 @@ def _static_file(path: Path, media_type: str, headers: dict[str, str]) -> FileRe
 
 
 # ---------------------------------------------------------------- the timer loop
-
-
-class TimerLoop:
-    """Fires due follow-up timers every `interval` seconds; a failure is logged and retried next time."""
-
-    def __init__(self, service: ConversationService, interval: float) -> None:
-        self._service = service
-        self._interval = interval
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="salesbot-timers")
-
-    async def stop(self, grace: float = 10.0) -> None:
-        """Let a batch in progress finish (up to `grace` seconds), then stop."""
-        self._stop.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._task, grace)
-
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self._service.fire_due_timers()
-            except Exception:
-                log.exception("firing follow-up timers failed; retrying", extra={"interval": self._interval})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self._interval)
 
 
 # ---------------------------------------------------------------- running it

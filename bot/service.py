@@ -20,6 +20,7 @@ from bot.engine.types import (
     Effect,
     HumanTookOver,
     Inbound,
+    LeadSummary,
     LeadUpdated,
     Outbound,
     RelayToHuman,
@@ -149,6 +150,12 @@ class ConversationService:
     async def history(self, conversation_id: str, *, after_id: int | None = None) -> list[MessageRecord]:
         async with self.store.transaction() as uow:
             return await uow.list_messages(conversation_id, after_id=after_id)
+
+    async def lead(self, conversation_id: str) -> LeadSummary | None:
+        """The latest lead summary of a conversation (what sales sees), if one was recorded."""
+        async with self.store.transaction() as uow:
+            record = await uow.get_lead(conversation_id)
+        return record.lead if record else None
 
     async def get(self, conversation_id: str) -> ConversationRecord | None:
         async with self.store.transaction() as uow:

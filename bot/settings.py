@@ -89,12 +89,10 @@ def read_dotenv(path: Path | None) -> dict[str, str]:
 
 
 def _url(raw: str) -> str:
+    """Check the kind of database; storage picks the driver (storage.engine.parse_url)."""
     url = raw.strip()
-    if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
-    if url.startswith(("postgres://", "postgresql://")):
-        return "postgresql+asyncpg://" + url.split("://", 1)[1]
-    if not url.startswith(("sqlite+aiosqlite:///", "postgresql+asyncpg://")):
+    if not url.startswith(("sqlite:///", "sqlite+aiosqlite:///", "postgres://", "postgresql://",
+                           "postgresql+asyncpg://")):
         raise ConfigError(f"DATABASE_URL={raw!r} is not supported; use sqlite:///path/to/file.db or "
                           "postgresql://user:password@host:5432/dbname")
     return url

@@ -77,6 +77,14 @@ def redact(url: URL | str) -> str:
     return url.render_as_string(hide_password=True)
 
 
+def sqlite_file(database_url: str) -> Path | None:
+    """The file behind an SQLite database URL (any driver spelling), or None for other databases."""
+    try:
+        return sqlite_path(parse_url(database_url))
+    except StorageError:
+        return None
+
+
 def sqlite_path(url: URL) -> Path | None:
     """The file behind an SQLite URL, or None for in-memory and URI-style databases."""
     database = url.database or ""

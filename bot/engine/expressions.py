@@ -83,8 +83,6 @@ class Expression:
         """True when the expression holds. Missing values or type clashes make it false, never raise."""
         return bool(self.value(scope))
 
-
-Condition = Expression
 _SIMPLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 

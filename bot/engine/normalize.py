@@ -66,11 +66,6 @@ def tokens(text: str) -> tuple[str, ...]:
     return tuple(word for words, _ in _segments(text) for word in words)
 
 
-def is_question(text: str) -> bool:
-    """Whether the text asks something: its normalised form contains a question mark."""
-    return any(mark == "?" for _, mark in _segments(text))
-
-
 def _segments(text: str) -> list[tuple[list[str], str]]:
     """Normalised clauses: each one's words (contractions expanded) and the mark that ends it, or ""."""
     segments: list[tuple[list[str], str]] = []

@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 
 from bot.errors import ConfigError
+from storage.engine import sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +52,8 @@ class SessionTokens:
 
 def secret_file_for(database_url: str) -> Path:
     """Where a generated secret is kept: next to the SQLite file, else ./data/webchat_secret."""
-    prefix = "sqlite+aiosqlite:///"
-    if database_url.startswith(prefix):
-        database = database_url.removeprefix(prefix).split("?", 1)[0]
-        if database and database != ":memory:":
-            return Path(database).parent / SECRET_FILE_NAME
-    return Path("data") / SECRET_FILE_NAME
+    database = sqlite_file(database_url)
+    return (database.parent if database is not None else Path("data")) / SECRET_FILE_NAME
 
 
 def load_or_create_secret(path: Path) -> str:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError, FlowError, StorageError
-from bot.server import TimerLoop, create_app
+from bot.scheduler import TimerLoop
+from bot.server import create_app
 from tests.server.conftest import Chat, client_for, eventually, make_settings
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.engine.matcher import MAX_CHARS, IntentMatcher, IntentSpec, Match, light_stem
-from bot.engine.normalize import clauses, is_question, normalize, tokens
+from bot.engine.normalize import clauses, normalize, tokens
 from bot.engine.types import MatchKind
 
 # ---------------------------------------------------------------- recognition
@@ -327,9 +327,6 @@ def test_tokens_and_clauses_drop_punctuation() -> None:
     assert tokens("🙂 !!") == ()
 
 
-@pytest.mark.parametrize(("text", "asks"), [("is it secure?", True), ("Really?!", True), ("it is secure.", False)])
-def test_is_question(text: str, asks: bool) -> None:
-    assert is_question(text) is asks
 
 
 @settings(max_examples=300, deadline=None)
