@@ -63,7 +63,7 @@ def test_bad_conditions_are_rejected_at_load(source: str, message: str) -> None:
 
 def test_sandbox_blocks_attribute_escapes() -> None:
     escape = compile_expression(ENV, "email.__class__.__mro__")
-    assert escape.value({"email": "x"}) is None or "type" not in str(escape.value({"email": "x"}))
+    assert escape.value({"email": "x"}) is None
     assert compile_template(ENV, "{{ email.__class__ }}").render({"email": "x"}) == ""
 
 
