@@ -52,12 +52,13 @@ def baseline_app(store: SqlAlchemyStore) -> Starlette:
     async def send_message(request: Request) -> Response:
         session_id = request.path_params["session_id"]
         body = json.loads(await request.body())
-        async with store.transaction() as uow:
-            stored = await uow.add_message(MessageRecord(
+        async with store.transaction() as uow:  # the same deduplicating insert as a full turn's
+            stored = await uow.add_inbound(MessageRecord(
                 conversation_id=session_id, direction=Direction.IN, author=Author.PROSPECT, text=body["text"],
                 created_at=datetime.now(UTC), channel=CHANNEL,
                 channel_message_id=f"{session_id}:{body['client_message_id']}"))
-        return _json({"inbound": {"id": stored.id}, "messages": [], "duplicate": False}, 200)
+        return _json({"inbound": {"id": stored.id if stored else None}, "messages": [], "duplicate": stored is None},
+                     200)
 
     async def healthz(_request: Request) -> Response:
         return _json({"status": "ok"}, 200)

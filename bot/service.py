@@ -95,7 +95,8 @@ class ConversationService:
         attrs = dict(attributes or {})
         turn = engine.step(flow, None, Started(channel=channel, attributes=attrs), now)
         record = ConversationRecord(id=uuid.uuid4().hex, channel=channel, external_user_id=external_user_id,
-                                    state=turn.state, attributes=attrs, created_at=now, updated_at=now)
+                                    state=turn.state, tier=_tier(flow, turn.state), attributes=attrs,
+                                    created_at=now, updated_at=now)
         async with self._lock(record.id), self.store.transaction() as uow:
             await uow.save_flow_version(FlowVersionRecord(flow_id=flow.id, version=flow.version,
                                                           content=self.flows.content(flow), created_at=now))
@@ -107,13 +108,7 @@ class ConversationService:
                      ) -> TurnResult:
         """Run one inbound event on a conversation. A repeated `channel_message_id` returns the first replies."""
         async with self._lock(conversation_id):
-            try:
-                return await self._handle(conversation_id, inbound, channel_message_id)
-            except StorageError:
-                if channel_message_id is None:
-                    raise
-                # another worker stored the same delivery between our check and our insert
-                return await self._replay(conversation_id, channel_message_id)
+            return await self._handle(conversation_id, inbound, channel_message_id)
 
     async def handle_from_user(self, *, channel: str, external_user_id: str, inbound: Inbound,
                                channel_message_id: str | None = None, flow_id: str | None = None) -> TurnResult:
@@ -177,33 +172,29 @@ class ConversationService:
             record = await uow.get_conversation(conversation_id, for_update=True)
             if record is None:
                 raise UnknownConversation(conversation_id)
-            if channel_message_id is not None:
-                seen = await uow.find_inbound(record.channel, channel_message_id)
-                if seen is not None and seen.id is not None:
-                    replies = tuple(await uow.replies_to(seen.id))
-                    return TurnResult(conversation=record, replies=replies, inbound=seen, duplicate=True)
             now = self.clock()
             flow = await self._flow_for(uow, record.state)
             stored_in = None
             if isinstance(inbound, (TextReceived, ChoiceMade)):
-                stored_in = await uow.add_message(
+                # Storing the message is the dedup check: a channel message id seen before stores nothing.
+                stored_in = await uow.add_inbound(
                     _inbound_record(record, inbound, channel_message_id, now, _labels(flow, record.state)))
+                if stored_in is None:
+                    return await self._replay(uow, record, channel_message_id or "")
             turn = engine.step(flow, record.state, inbound, now)
-            record = _advance(record, turn.state, now)
+            record = _advance(record, flow, turn.state, now)
             await uow.update_conversation(record)
             replies = await self._save_turn(uow, record, turn, stored_in.id if stored_in else None, now)
         return TurnResult(conversation=record, replies=replies, inbound=stored_in)
 
-    async def _replay(self, conversation_id: str, channel_message_id: str) -> TurnResult:
-        async with self.store.transaction() as uow:
-            record = await uow.get_conversation(conversation_id)
-            if record is None:
-                raise UnknownConversation(conversation_id)
-            seen = await uow.find_inbound(record.channel, channel_message_id)
-            if seen is None or seen.id is None:
-                raise StorageError(f"message {channel_message_id!r} of conversation {conversation_id} was neither "
-                                   "stored nor rejected; check the database logs")
-            replies = tuple(await uow.replies_to(seen.id))
+    @staticmethod
+    async def _replay(uow: UnitOfWork, record: ConversationRecord, channel_message_id: str) -> TurnResult:
+        """A duplicate delivery: the first delivery's message and replies, nothing processed again."""
+        seen = await uow.find_inbound(record.channel, channel_message_id)
+        if seen is None or seen.id is None:
+            raise StorageError(f"message {channel_message_id!r} of conversation {record.id} was neither stored nor "
+                               "new; another conversation or an outbound message holds its channel message id")
+        replies = tuple(await uow.replies_to(seen.id))
         return TurnResult(conversation=record, replies=replies, inbound=seen, duplicate=True)
 
     async def _push(self, conversation_id: str, inbound: Inbound) -> TurnResult:
@@ -221,7 +212,7 @@ class ConversationService:
                 return False
             flow = await self._flow_for(uow, record.state)
             turn = engine.step(flow, record.state, TimerFired(key=timer.key), now)
-            record = _advance(record, turn.state, now)
+            record = _advance(record, flow, turn.state, now)
             await uow.update_conversation(record)
             replies = await self._save_turn(uow, record, turn, None, now)
         await self._notify(record, replies)
@@ -239,7 +230,7 @@ class ConversationService:
 
     async def _save_turn(self, uow: UnitOfWork, record: ConversationRecord, turn: Turn, reply_to: int | None,
                          now: datetime) -> tuple[MessageRecord, ...]:
-        replies = [await uow.add_message(_outbound_record(record, reply, reply_to, now)) for reply in turn.replies]
+        replies = await uow.add_messages([_outbound_record(record, reply, reply_to, now) for reply in turn.replies])
         if turn.transitions:
             await uow.add_transitions([
                 TransitionRecord(conversation_id=record.id, flow_id=turn.state.flow_id,
@@ -280,10 +271,15 @@ class ConversationService:
                 log.exception("push listener failed", extra={"conversation": record.id})
 
 
-def _advance(record: ConversationRecord, state: ConversationState, now: datetime) -> ConversationRecord:
+def _advance(record: ConversationRecord, flow: CompiledFlow, state: ConversationState,
+             now: datetime) -> ConversationRecord:
     return ConversationRecord(id=record.id, channel=record.channel, external_user_id=record.external_user_id,
-                              state=state, attributes=record.attributes, created_at=record.created_at,
-                              updated_at=now)
+                              state=state, tier=_tier(flow, state), attributes=record.attributes,
+                              created_at=record.created_at, updated_at=now)
+
+
+def _tier(flow: CompiledFlow, state: ConversationState) -> str:
+    return flow.scoring.tier(state.score).value
 
 
 def _labels(flow: CompiledFlow, state: ConversationState) -> dict[str, str]:

@@ -109,19 +109,29 @@ class InMemoryUnitOfWork:
         self._t.messages[stored.id or 0] = stored
         return stored
 
+    async def add_inbound(self, record: MessageRecord) -> MessageRecord | None:
+        if record.channel_message_id is not None and self._stored_as(record) is not None:
+            return None
+        return await self.add_message(record)
+
+    async def add_messages(self, records: Sequence[MessageRecord]) -> list[MessageRecord]:
+        return [await self.add_message(record) for record in records]
+
+    def _stored_as(self, record: MessageRecord) -> MessageRecord | None:
+        """The stored message with the same (channel, channel_message_id), if any."""
+        for message in self._t.messages.values():
+            if (message.channel, message.channel_message_id) == (record.channel, record.channel_message_id):
+                return message
+        return None
+
     def _check_message(self, record: MessageRecord) -> None:
         """The SQL constraints: the unique (channel, channel_message_id) and the two foreign keys."""
-        if record.channel_message_id is not None:
-            for message in self._t.messages.values():
-                if (message.channel, message.channel_message_id) == (
-                    record.channel,
-                    record.channel_message_id,
-                ):
-                    raise StorageError(
-                        f"duplicate message: channel {record.channel!r} message id "
-                        f"{record.channel_message_id!r} is already stored as message {message.id}; "
-                        "check find_inbound before add_message"
-                    )
+        if record.channel_message_id is not None and (stored := self._stored_as(record)) is not None:
+            raise StorageError(
+                f"duplicate message: channel {record.channel!r} message id "
+                f"{record.channel_message_id!r} is already stored as message {stored.id}; "
+                "check find_inbound before add_message"
+            )
         if record.conversation_id not in self._t.conversations or (
             record.reply_to is not None and record.reply_to not in self._t.messages
         ):

@@ -54,7 +54,7 @@ class ConversationRow(Base):
     status: Mapped[str] = mapped_column(sa.String(32))
     outcome: Mapped[str | None] = mapped_column(sa.String(32))
     score: Mapped[int]
-    # The state has no tier (thresholds live in the flow); upsert_lead keeps this copy of the lead's tier.
+    # The state has no tier (thresholds live in the flow): the service sets this copy of the lead's tier.
     tier: Mapped[str | None] = mapped_column(sa.String(32))
     values: Mapped[Json]
     state_json: Mapped[Json]

@@ -27,12 +27,15 @@ class Author(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class ConversationRecord:
-    """A conversation row. `state` is the engine's state; status/score/tier columns are derived from it."""
+    """A conversation row. `state` is the engine's state; the status and score columns are derived from it."""
 
     id: str
     channel: str
     external_user_id: str
     state: ConversationState
+    # The lead tier of the state's score. The state cannot know it (thresholds live in the flow), so the
+    # service sets it; a copy of the lead's tier, kept here so conversations can be listed by tier.
+    tier: str | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
     created_at: datetime
     updated_at: datetime
@@ -137,6 +140,13 @@ class UnitOfWork(Protocol):
 
     async def add_message(self, record: MessageRecord) -> MessageRecord:
         """Store a message; returns it with its id set. Raises StorageError on a duplicate inbound id."""
+
+    async def add_inbound(self, record: MessageRecord) -> MessageRecord | None:
+        """Store a message unless its (channel, channel message id) is already stored: then store nothing and
+        return None. The dedup check and the insert in one step, safe against a concurrent insert."""
+
+    async def add_messages(self, records: Sequence[MessageRecord]) -> list[MessageRecord]:
+        """Store several messages in order (increasing ids); returns them with their ids set."""
 
     async def list_messages(
         self, conversation_id: str, *, after_id: int | None = None, limit: int = 500

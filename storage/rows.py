@@ -34,6 +34,7 @@ def conversation_columns(record: ConversationRecord) -> dict[str, Any]:
         "status": state.status.value,
         "outcome": state.outcome.value if state.outcome else None,
         "score": state.score,
+        "tier": record.tier,
         "values": dict(state.values),
         "state_json": state_to_json(state),
         "attributes": dict(record.attributes),
@@ -42,7 +43,7 @@ def conversation_columns(record: ConversationRecord) -> dict[str, Any]:
 
 
 def conversation_insert_columns(record: ConversationRecord) -> dict[str, Any]:
-    """Every column of a new conversations row (tier starts NULL: upsert_lead sets it)."""
+    """Every column of a new conversations row."""
     columns = conversation_columns(record)
     columns["id"] = record.id
     columns["created_at"] = to_utc(record.created_at, f"conversation {record.id} created_at")
@@ -55,6 +56,7 @@ def to_conversation_record(row: Any) -> ConversationRecord:
         channel=row.channel,
         external_user_id=row.external_user_id,
         state=state_from_json(row.state_json),
+        tier=row.tier,
         attributes=dict(row.attributes),
         created_at=from_db(row.created_at),
         updated_at=from_db(row.updated_at),

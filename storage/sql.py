@@ -67,12 +67,23 @@ _FIND_INBOUND = sa.select(_messages).where(
     _messages.c.direction == Direction.IN.value,
 )
 _INSERT_MESSAGE = sa.insert(_messages).returning(_messages.c.id)
+# One call for several rows; ids come back in the order of the parameters.
+_INSERT_MESSAGES = sa.insert(_messages).returning(_messages.c.id, sort_by_parameter_order=True)
+
+
+def _insert_inbound(insert: Any) -> Any:
+    """INSERT ... ON CONFLICT (channel, channel_message_id) DO NOTHING RETURNING id: no row back on a duplicate."""
+    statement = insert(_messages).on_conflict_do_nothing(
+        index_elements=[_messages.c.channel, _messages.c.channel_message_id])
+    return statement.returning(_messages.c.id)
+
+
+_INSERT_INBOUND = {"postgresql": _insert_inbound(postgresql.insert), "sqlite": _insert_inbound(sqlite.insert)}
 _REPLIES_TO = (
     sa.select(_messages)
     .where(_messages.c.reply_to == sa.bindparam("message_id"), _messages.c.direction == Direction.OUT.value)
     .order_by(_messages.c.id)
 )
-_SET_TIER = sa.update(_conversations).where(_conversations.c.id == sa.bindparam("_id"))
 
 
 def _upsert_lead(insert: Any) -> Any:
@@ -207,7 +218,28 @@ class SqlAlchemyUnitOfWork:
             raise await self._message_conflict(record) from exc
         return rows.inserted_message_record(columns, result.scalar_one())
 
-    async def _insert_guarded(self, statement: Any, params: dict[str, Any]) -> Any:
+    async def add_inbound(self, record: MessageRecord) -> MessageRecord | None:
+        columns = rows.message_columns(record)
+        try:
+            message_id = (await self._run(_INSERT_INBOUND[self._dialect], columns)).scalar_one_or_none()
+        except IntegrityError as exc:
+            # Not the dedup key (ON CONFLICT skips that) but a foreign key. No savepoint, and no query to
+            # explain it, because PostgreSQL has aborted the transaction: the caller's rollback is all that is left.
+            raise _missing_parent(record) from exc
+        return None if message_id is None else rows.inserted_message_record(columns, message_id)
+
+    async def add_messages(self, records: Sequence[MessageRecord]) -> list[MessageRecord]:
+        if len(records) < 2:
+            return [await self.add_message(record) for record in records]
+        batch = [rows.message_columns(record) for record in records]
+        try:
+            ids = (await self._insert_guarded(_INSERT_MESSAGES, batch)).scalars().all()
+        except IntegrityError as exc:
+            raise await self._message_conflict(records[0]) from exc
+        return [rows.inserted_message_record(columns, message_id) for columns, message_id in zip(batch, ids,
+                                                                                                 strict=True)]
+
+    async def _insert_guarded(self, statement: Any, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
         """Run an INSERT that may violate a constraint, leaving the transaction usable if it does.
 
         PostgreSQL aborts the whole transaction on an error, so the INSERT gets a savepoint there. SQLite
@@ -233,10 +265,7 @@ class SqlAlchemyUnitOfWork:
                     f"duplicate message: channel {record.channel!r} message id {record.channel_message_id!r} "
                     f"is already stored as message {existing}; check find_inbound before add_message"
                 )
-        return StorageError(
-            f"cannot add a message to conversation {record.conversation_id}: the conversation "
-            f"or the message it replies to ({record.reply_to}) does not exist"
-        )
+        return _missing_parent(record)
 
     async def list_messages(
         self, conversation_id: str, *, after_id: int | None = None, limit: int = 500
@@ -261,7 +290,6 @@ class SqlAlchemyUnitOfWork:
                 f"cannot record the lead of conversation {record.conversation_id}: "
                 "the conversation does not exist"
             ) from exc
-        await self._run(_SET_TIER, {"_id": record.conversation_id, "tier": columns["tier"]})
 
     async def get_lead(self, conversation_id: str) -> LeadRecord | None:
         row = (await self._run(_GET_LEAD, {"conversation_id": conversation_id})).one_or_none()
@@ -458,6 +486,13 @@ class SqlAlchemyStore:
                 yield
             finally:
                 self._writer_task = None
+
+
+def _missing_parent(record: MessageRecord) -> StorageError:
+    return StorageError(
+        f"cannot add a message to conversation {record.conversation_id}: the conversation "
+        f"or the message it replies to ({record.reply_to}) does not exist"
+    )
 
 
 def _rowcount(result: sa.Result[Any]) -> int:

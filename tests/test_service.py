@@ -126,6 +126,20 @@ async def test_conversation_stays_on_the_flow_version_it_started_on(store: Store
     assert "Who am I talking to?" in [m.text for m in fresh.replies]
 
 
+async def test_the_conversation_row_keeps_the_tier_of_its_lead(store: Store) -> None:
+    service = ConversationService(store=store, flows=registry(), clock=Clock())
+    started = await service.start(channel="web", external_user_id="u1")
+    cid = started.conversation.id
+    assert started.conversation.tier == "cold"
+    for text in ("Dana Scully", "Acme Corp", "1", "I make the decision", "about 300 people", "churn and reporting",
+                 "next quarter", "$50k a year"):
+        result = await service.handle(cid, TextReceived(text=text))
+    stored, lead = await service.get(cid), await service.lead(cid)
+    assert result.conversation.tier == "hot"
+    assert stored is not None and lead is not None
+    assert stored.tier == lead.tier.value == "hot"
+
+
 async def test_handoff_goes_to_the_outbox_and_the_lead_is_kept(store: Store) -> None:
     service = ConversationService(store=store, flows=registry(), clock=Clock())
     started = await service.start(channel="web", external_user_id="u1")

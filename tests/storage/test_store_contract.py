@@ -118,6 +118,7 @@ async def test_update_conversation_replaces_state_but_not_created_at(
     changed = replace(
         record,
         state=_ended(record.state),
+        tier="hot",
         attributes={"locale": "de"},
         created_at=NOW + timedelta(days=9),
         updated_at=NOW,
@@ -305,6 +306,53 @@ async def test_a_message_needs_an_existing_conversation(store: Store) -> None:
     with pytest.raises(StorageError, match=r"cannot add a message to conversation 0+: .* does not exist"):
         async with store.transaction() as uow:
             await uow.add_message(_inbound("0" * 32, "hi", "m-1"))
+    with pytest.raises(StorageError, match=r"cannot add a message to conversation 0+: .* does not exist"):
+        async with store.transaction() as uow:
+            await uow.add_inbound(_inbound("0" * 32, "hi", "m-1"))
+    with pytest.raises(StorageError, match=r"cannot add a message to conversation 0+: .* does not exist"):
+        async with store.transaction() as uow:
+            await uow.add_messages([_reply("0" * 32, "a", None), _reply("0" * 32, "b", None)])
+
+
+async def test_add_inbound_stores_a_new_message_and_nothing_for_a_seen_channel_message_id(
+    store: Store, new_conversation: NewConversation
+) -> None:
+    record = await _insert(store, new_conversation)
+    async with store.transaction() as uow:
+        first = await uow.add_inbound(_inbound(record.id, "hi", "m-1"))
+        again = await uow.add_inbound(_inbound(record.id, "hi, resent", "m-1"))
+        elsewhere = await uow.add_inbound(_inbound(record.id, "same id, other channel", "m-1", channel="telegram"))
+        unkeyed = [await uow.add_inbound(_inbound(record.id, "no id", None)) for _ in range(2)]
+    async with store.transaction() as uow:
+        later = await uow.add_inbound(_inbound(record.id, "resent in a later transaction", "m-1"))
+        listed = await uow.list_messages(record.id)
+
+    assert first is not None and first.id is not None
+    assert first == replace(_inbound(record.id, "hi", "m-1"), id=first.id)
+    assert again is None and later is None
+    assert elsewhere is not None and all(message is not None for message in unkeyed)
+    assert [m.text for m in listed] == ["hi", "same id, other channel", "no id", "no id"]
+    async with store.transaction() as uow:
+        assert await uow.find_inbound("webchat", "m-1") == first
+
+
+async def test_add_messages_stores_a_batch_in_order(store: Store, new_conversation: NewConversation) -> None:
+    record = await _insert(store, new_conversation)
+    async with store.transaction() as uow:
+        question = await uow.add_message(_inbound(record.id, "hi", "m-1"))
+        assert question.id is not None
+        replies = [_reply(record.id, f"answer {i}", question.id) for i in range(3)]
+        stored = await uow.add_messages(replies)
+        single = await uow.add_messages([_reply(record.id, "one more", None)])
+        none = await uow.add_messages([])
+
+    ids = [m.id or 0 for m in stored]
+    assert ids == sorted(ids) and 0 not in ids and len(set(ids)) == 3
+    assert stored == [replace(reply, id=message_id) for reply, message_id in zip(replies, ids, strict=True)]
+    assert len(single) == 1 and (single[0].id or 0) > ids[-1]
+    assert none == []
+    async with store.transaction() as uow:
+        assert await uow.replies_to(question.id) == stored
 
 
 # ---------------------------------------------------------------- leads and flows
