@@ -18,6 +18,7 @@ from bot.engine.types import ChoiceMade, Inbound, TextReceived
 from bot.errors import StorageError
 from bot.http.errors import UNAVAILABLE_MESSAGE, ApiError, ErrorCode, error_responses
 from bot.http.ratelimit import TokenBucketLimiter
+from bot.http.responses import ModelResponse
 from bot.http.sse import EventStreamResponse
 from bot.http.tokens import SessionTokens
 from bot.service import ConversationService, UnknownConversation
@@ -204,29 +205,29 @@ class WebChatChannel:
 
         @router.post("/sessions", status_code=201, response_model=SessionCreated,
                      responses=error_responses(400, 403, 404, 413, 422, 429, 503))
-        async def create_session(body: Annotated[SessionCreate | None, Body()] = None) -> SessionCreated:
+        async def create_session(body: Annotated[SessionCreate | None, Body()] = None) -> ModelResponse:
             """Start a conversation. Returns its token and the bot's first messages."""
-            return await self._create_session(body or SessionCreate())
+            return ModelResponse(await self._create_session(body or SessionCreate()), status_code=201)
 
         @router.post("/sessions/{session_id}/messages", response_model=TurnOut,
                      responses=error_responses(400, 401, 403, 404, 413, 422, 429, 503))
-        async def send_message(session_id: str, body: MessageIn, credentials: Credentials) -> TurnOut:
+        async def send_message(session_id: str, body: MessageIn, credentials: Credentials) -> ModelResponse:
             """Send the prospect's text or choice; returns the bot's replies. Safe to retry."""
             self._authorize(session_id, credentials.credentials if credentials else None)
-            return await self._send_message(session_id, body)
+            return ModelResponse(await self._send_message(session_id, body))
 
         @router.get("/sessions/{session_id}/messages", response_model=HistoryOut,
                     responses=error_responses(401, 404, 422, 429, 503))
         async def history(session_id: str, credentials: Credentials,
                           after: Annotated[int | None, Query(ge=0, description="Only messages after this id")]
-                          = None) -> HistoryOut:
+                          = None) -> ModelResponse:
             """The conversation so far, both directions, in order (at most 500 per call: page with ?after=)."""
             self._authorize(session_id, credentials.credentials if credentials else None)
             with _service_errors(session_id):
                 if await self._service().get(session_id) is None:
                     raise UnknownConversation(session_id)
                 messages = await self._service().history(session_id, after_id=after)
-            return HistoryOut(messages=[to_message(m) for m in messages])
+            return ModelResponse(HistoryOut(messages=[to_message(m) for m in messages]))
 
         @router.get("/sessions/{session_id}/events", response_class=EventStreamResponse, status_code=200,
                     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
