@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import sqlite3
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from types import SimpleNamespace
@@ -28,6 +29,7 @@ from storage.models import (
     TimerRow,
     TransitionRow,
 )
+from storage.prepared import PreparedStatement, PreparedStatements
 from storage.repository import (
     ConversationRecord,
     Direction,
@@ -65,6 +67,10 @@ _FIND_INBOUND = sa.select(_messages).where(
     _messages.c.channel == sa.bindparam("channel"),
     _messages.c.channel_message_id == sa.bindparam("channel_message_id"),
     _messages.c.direction == Direction.IN.value,
+)
+_FIND_MESSAGE_ID = sa.select(_messages.c.id).where(
+    _messages.c.channel == sa.bindparam("channel"),
+    _messages.c.channel_message_id == sa.bindparam("channel_message_id"),
 )
 _INSERT_MESSAGE = sa.insert(_messages).returning(_messages.c.id)
 # One call for several rows; ids come back in the order of the parameters.
@@ -145,6 +151,7 @@ class SqlAlchemyUnitOfWork:
         self._dialect = session.bind.dialect.name if session.bind is not None else ""
         self._inline = isinstance(session, InlineSession)
         self._connection: Any = None
+        self._driver: sqlite3.Connection | None = None
 
     async def _connect(self) -> Any:
         """The session's connection: a Connection inline, an AsyncConnection otherwise."""
@@ -159,6 +166,51 @@ class SqlAlchemyUnitOfWork:
             return connection.execute(statement, params)
         return await connection.execute(statement, params)
 
+    # The fixed statements (the module constants above) go through these four. Inline on SQLite they run
+    # as prepared statements on the driver (see prepared.py); elsewhere as Core statements.
+
+    async def _all(self, statement: Any, params: Mapping[str, Any]) -> Sequence[Any]:
+        """The rows of a SELECT, or of an INSERT/UPDATE ... RETURNING."""
+        if self._inline:
+            prepared: PreparedStatement = self._session.statements[statement]
+            return prepared.rows(prepared.execute(self._driver_connection(), params))
+        found: Sequence[Any] = (await self._run(statement, params)).all()
+        return found
+
+    async def _one(self, statement: Any, params: Mapping[str, Any]) -> Any | None:
+        """The row of a statement that returns at most one (None when it returns none)."""
+        found = await self._all(statement, params)
+        if len(found) > 1:
+            raise StorageError(f"expected at most one row, got {len(found)}: {statement}")
+        return found[0] if found else None
+
+    async def _inserted_id(self, statement: Any, params: Mapping[str, Any]) -> int:
+        """Execute an INSERT ... RETURNING id of one row; returns the id."""
+        row = await self._one(statement, params)
+        if row is None:
+            raise StorageError(f"an INSERT returned no id: {statement}")
+        inserted: int = row.id
+        return inserted
+
+    async def _count(self, statement: Any, params: Mapping[str, Any]) -> int:
+        """Execute an UPDATE or INSERT; returns the number of rows it changed."""
+        if self._inline:
+            changed: int = self._session.statements[statement].execute(self._driver_connection(), params).rowcount
+            return changed
+        return _rowcount(await self._run(statement, params))
+
+    async def _each(self, statement: Any, batch: Sequence[Mapping[str, Any]]) -> None:
+        """Execute an INSERT or UPDATE once per parameter set (one executemany)."""
+        if self._inline:
+            self._session.statements[statement].execute_many(self._driver_connection(), batch)
+        else:
+            await self._run(statement, list(batch))
+
+    def _driver_connection(self) -> sqlite3.Connection:
+        if self._driver is None:
+            self._driver = self._session.driver_connection()
+        return self._driver
+
     # ------------------------------------------------------------ conversations
 
     async def get_conversation(
@@ -166,7 +218,7 @@ class SqlAlchemyUnitOfWork:
     ) -> ConversationRecord | None:
         # SELECT ... FOR UPDATE on PostgreSQL; SQLite ignores it (BEGIN IMMEDIATE locks all).
         query = _GET_CONVERSATION_FOR_UPDATE if for_update else _GET_CONVERSATION
-        row = (await self._run(query, {"conversation_id": conversation_id})).one_or_none()
+        row = await self._one(query, {"conversation_id": conversation_id})
         return None if row is None else rows.to_conversation_record(row)
 
     async def find_latest_conversation(
@@ -188,7 +240,10 @@ class SqlAlchemyUnitOfWork:
     async def insert_conversation(self, record: ConversationRecord) -> None:
         columns = rows.conversation_insert_columns(record)
         try:
-            await self._insert_guarded(_INSERT_CONVERSATION, columns)
+            if self._dialect == "sqlite":
+                await self._count(_INSERT_CONVERSATION, columns)
+            else:
+                await self._insert_guarded(_INSERT_CONVERSATION, columns)
         except IntegrityError as exc:
             raise StorageError(
                 f"cannot insert conversation {record.id}: a conversation with this id already exists; "
@@ -198,7 +253,7 @@ class SqlAlchemyUnitOfWork:
     async def update_conversation(self, record: ConversationRecord) -> None:
         params = rows.conversation_columns(record)
         params["_id"] = record.id
-        if _rowcount(await self._run(_UPDATE_CONVERSATION, params)) != 1:
+        if await self._count(_UPDATE_CONVERSATION, params) != 1:
             raise StorageError(
                 f"cannot update conversation {record.id}: it does not exist; insert_conversation first"
             )
@@ -207,65 +262,63 @@ class SqlAlchemyUnitOfWork:
 
     async def find_inbound(self, channel: str, channel_message_id: str) -> MessageRecord | None:
         params = {"channel": channel, "channel_message_id": channel_message_id}
-        row = (await self._run(_FIND_INBOUND, params)).one_or_none()
+        row = await self._one(_FIND_INBOUND, params)
         return None if row is None else rows.to_message_record(row)
 
     async def add_message(self, record: MessageRecord) -> MessageRecord:
-        columns = rows.message_columns(record)
-        try:
-            result = await self._insert_guarded(_INSERT_MESSAGE, columns)
-        except IntegrityError as exc:
-            raise await self._message_conflict(record) from exc
-        return rows.inserted_message_record(columns, result.scalar_one())
+        return (await self.add_messages([record]))[0]
 
     async def add_inbound(self, record: MessageRecord) -> MessageRecord | None:
         columns = rows.message_columns(record)
         try:
-            message_id = (await self._run(_INSERT_INBOUND[self._dialect], columns)).scalar_one_or_none()
+            inserted = await self._one(_INSERT_INBOUND[self._dialect], columns)
         except IntegrityError as exc:
             # Not the dedup key (ON CONFLICT skips that) but a foreign key. No savepoint, and no query to
             # explain it, because PostgreSQL has aborted the transaction: the caller's rollback is all that is left.
             raise _missing_parent(record) from exc
-        return None if message_id is None else rows.inserted_message_record(columns, message_id)
+        return None if inserted is None else rows.inserted_message_record(columns, inserted.id)
 
     async def add_messages(self, records: Sequence[MessageRecord]) -> list[MessageRecord]:
-        if len(records) < 2:
-            return [await self.add_message(record) for record in records]
+        if not records:
+            return []
         batch = [rows.message_columns(record) for record in records]
         try:
-            ids = (await self._insert_guarded(_INSERT_MESSAGES, batch)).scalars().all()
+            if self._dialect == "sqlite":  # a failed statement is undone alone: the transaction stays usable
+                ids = [await self._inserted_id(_INSERT_MESSAGE, columns) for columns in batch]
+            else:
+                ids = list((await self._insert_guarded(_INSERT_MESSAGES, batch)).scalars().all())
         except IntegrityError as exc:
-            raise await self._message_conflict(records[0]) from exc
+            raise await self._message_conflict(records) from exc
         return [rows.inserted_message_record(columns, message_id) for columns, message_id in zip(batch, ids,
                                                                                                  strict=True)]
 
     async def _insert_guarded(self, statement: Any, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
-        """Run an INSERT that may violate a constraint, leaving the transaction usable if it does.
+        """On PostgreSQL, run an INSERT that may violate a constraint, leaving the transaction usable if it does.
 
-        PostgreSQL aborts the whole transaction on an error, so the INSERT gets a savepoint there. SQLite
-        only undoes the failed statement, so it needs none (and the savepoint costs two statements).
+        PostgreSQL aborts the whole transaction on an error, so the INSERT gets a savepoint. SQLite only
+        undoes the failed statement, so it needs none (the savepoint would cost two statements): callers
+        run their INSERT directly there.
         """
-        if self._dialect == "sqlite":
-            return await self._run(statement, params)
         # On the connection, not the session: a session savepoint is only emitted by the session's own
-        # statements. Only PostgreSQL gets here, and it always runs on an AsyncSession.
+        # statements. PostgreSQL always runs on an AsyncSession.
         connection = await self._connect()
         async with connection.begin_nested():
             return await connection.execute(statement, params)
 
-    async def _message_conflict(self, record: MessageRecord) -> StorageError:
-        if record.channel_message_id is not None:
-            query = sa.select(_messages.c.id).where(
-                _messages.c.channel == record.channel,
-                _messages.c.channel_message_id == record.channel_message_id,
-            )
-            existing = (await self._run(query)).scalars().first()
+    async def _message_conflict(self, records: Sequence[MessageRecord]) -> StorageError:
+        """Why inserting `records` broke a constraint: a channel message id already stored, or else a missing
+        conversation or replied-to message."""
+        for record in records:
+            if record.channel_message_id is None:
+                continue
+            params = {"channel": record.channel, "channel_message_id": record.channel_message_id}
+            existing = await self._one(_FIND_MESSAGE_ID, params)
             if existing is not None:
                 return StorageError(
                     f"duplicate message: channel {record.channel!r} message id {record.channel_message_id!r} "
-                    f"is already stored as message {existing}; check find_inbound before add_message"
+                    f"is already stored as message {existing.id}; check find_inbound before add_message"
                 )
-        return _missing_parent(record)
+        return _missing_parent(records[0])
 
     async def list_messages(
         self, conversation_id: str, *, after_id: int | None = None, limit: int = 500
@@ -277,14 +330,14 @@ class SqlAlchemyUnitOfWork:
         return [rows.to_message_record(row) for row in found]
 
     async def replies_to(self, message_id: int) -> list[MessageRecord]:
-        return [rows.to_message_record(row) for row in await self._run(_REPLIES_TO, {"message_id": message_id})]
+        return [rows.to_message_record(row) for row in await self._all(_REPLIES_TO, {"message_id": message_id})]
 
     # ------------------------------------------------------------ leads and flows
 
     async def upsert_lead(self, record: LeadRecord) -> None:
         columns = rows.lead_columns(record)
         try:
-            await self._run(_UPSERT_LEAD[self._dialect], columns)
+            await self._count(_UPSERT_LEAD[self._dialect], columns)
         except IntegrityError as exc:
             raise StorageError(
                 f"cannot record the lead of conversation {record.conversation_id}: "
@@ -292,7 +345,7 @@ class SqlAlchemyUnitOfWork:
             ) from exc
 
     async def get_lead(self, conversation_id: str) -> LeadRecord | None:
-        row = (await self._run(_GET_LEAD, {"conversation_id": conversation_id})).one_or_none()
+        row = await self._one(_GET_LEAD, {"conversation_id": conversation_id})
         return None if row is None else rows.to_lead_record(row)
 
     async def save_flow_version(self, record: FlowVersionRecord) -> None:
@@ -307,7 +360,7 @@ class SqlAlchemyUnitOfWork:
         )
 
     async def get_flow_version(self, flow_id: str, version: str) -> FlowVersionRecord | None:
-        row = (await self._run(_GET_FLOW_VERSION, {"flow_id": flow_id, "version": version})).one_or_none()
+        row = await self._one(_GET_FLOW_VERSION, {"flow_id": flow_id, "version": version})
         if row is None:
             return None
         return FlowVersionRecord(
@@ -319,14 +372,14 @@ class SqlAlchemyUnitOfWork:
     async def schedule_timer(self, record: TimerRecord) -> None:
         # Cancel and insert rather than move the old row: a worker that already read the old timer
         # from due_timers must fail to claim it, instead of firing the rescheduled one early.
-        await self._run(_CANCEL_TIMER_KEY, {"_conversation_id": record.conversation_id, "_key": record.key})
-        await self._run(_INSERT_TIMER, rows.timer_columns(record))
+        await self._count(_CANCEL_TIMER_KEY, {"_conversation_id": record.conversation_id, "_key": record.key})
+        await self._count(_INSERT_TIMER, rows.timer_columns(record))
 
     async def cancel_timers(self, conversation_id: str, prefix: str = "") -> int:
         if prefix:
             params = {"_conversation_id": conversation_id, "prefix": prefix, "prefix_length": len(prefix)}
-            return _rowcount(await self._run(_CANCEL_TIMERS_PREFIX, params))
-        return _rowcount(await self._run(_CANCEL_TIMERS, {"_conversation_id": conversation_id}))
+            return await self._count(_CANCEL_TIMERS_PREFIX, params)
+        return await self._count(_CANCEL_TIMERS, {"_conversation_id": conversation_id})
 
     async def due_timers(self, now: datetime, limit: int = 100) -> list[TimerRecord]:
         query = (
@@ -340,21 +393,21 @@ class SqlAlchemyUnitOfWork:
     async def claim_timer(self, timer_id: int, now: datetime) -> bool:
         # One atomic UPDATE: of two workers racing for the timer, exactly one sees rowcount 1.
         params = {"timer_id": timer_id, "now": to_utc(now, "claim_timer(now)")}
-        return _rowcount(await self._run(_CLAIM_TIMER, params)) == 1
+        return await self._count(_CLAIM_TIMER, params) == 1
 
     # ------------------------------------------------------------ event log and outbox
 
     async def add_transitions(self, records: Sequence[TransitionRecord]) -> None:
-        if records:  # one executemany
-            await self._run(_INSERT_TRANSITIONS, [rows.transition_columns(record) for record in records])
+        if records:
+            await self._each(_INSERT_TRANSITIONS, [rows.transition_columns(record) for record in records])
 
     async def list_transitions(self, conversation_id: str) -> list[TransitionRecord]:
-        found = await self._run(_LIST_TRANSITIONS, {"conversation_id": conversation_id})
+        found = await self._all(_LIST_TRANSITIONS, {"conversation_id": conversation_id})
         return [rows.to_transition_record(row) for row in found]
 
     async def add_outbox(self, record: OutboxRecord) -> OutboxRecord:
         columns = rows.outbox_columns(record)
-        outbox_id = (await self._run(_INSERT_OUTBOX, columns)).scalar_one()
+        outbox_id = await self._inserted_id(_INSERT_OUTBOX, columns)
         return rows.to_outbox_record(SimpleNamespace(id=outbox_id, **columns))
 
     async def pending_outbox(self, limit: int = 100) -> list[OutboxRecord]:
@@ -363,8 +416,8 @@ class SqlAlchemyUnitOfWork:
 
     async def mark_outbox_done(self, outbox_id: int, now: datetime) -> None:
         params = {"outbox_id": outbox_id, "now": to_utc(now, "mark_outbox_done(now)")}
-        if _rowcount(await self._run(_MARK_OUTBOX_DONE, params)) == 0 and (
-            (await self._run(_OUTBOX_EXISTS, {"outbox_id": outbox_id})).first() is None
+        if await self._count(_MARK_OUTBOX_DONE, params) == 0 and (
+            await self._one(_OUTBOX_EXISTS, {"outbox_id": outbox_id}) is None
         ):
             raise StorageError(f"cannot mark outbox row {outbox_id} done: no such row")
 
@@ -381,6 +434,7 @@ class SqlAlchemyStore:
         self._url = parse_url(database_url)
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._inline = create_sqlite_engine(database_url) if engine.dialect.name == "sqlite" else None
+        self._statements = PreparedStatements(self._inline.dialect if self._inline is not None else engine.dialect)
         # SQLite has a single writer. Queueing this process's transactions here is fair and cheap; the
         # 5 s busy_timeout is left to arbitrate with other processes using the same file.
         self._writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
@@ -417,7 +471,7 @@ class SqlAlchemyStore:
                     with Session(self._inline, expire_on_commit=False) as sync_session:
                         await self._begin_inline(sync_session)
                         try:
-                            yield SqlAlchemyUnitOfWork(InlineSession(sync_session))
+                            yield SqlAlchemyUnitOfWork(InlineSession(sync_session, self._statements))
                         except BaseException:
                             sync_session.rollback()
                             raise
