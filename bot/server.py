@@ -122,6 +122,7 @@ def create_app(settings: Settings, *, service: ConversationService | None = None
         service=runtime.service, tokens=tokens, hub=hub, max_message_chars=settings.webchat_max_message_chars,
         session_limiter=TokenBucketLimiter(per_minute=settings.webchat_session_rate, clock=monotonic),
         ping_interval=ping_interval)
+    app.router.routes[:0] = channel.fast_routes()  # matched before the FastAPI routes they shadow
     app.include_router(channel.router())
     _add_health_routes(app, runtime, hub)
     _add_static_routes(app, static_dir)

@@ -12,11 +12,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Depends, Header, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 from bot.channels.events import EventHub, Subscription
 from bot.engine.types import ChoiceMade, Inbound, TextReceived
 from bot.errors import StorageError
 from bot.http.errors import UNAVAILABLE_MESSAGE, ApiError, ErrorCode, error_responses
+from bot.http.parsing import bearer_token, json_body
 from bot.http.ratelimit import TokenBucketLimiter
 from bot.http.responses import ModelResponse
 from bot.http.sse import EventStreamResponse
@@ -213,8 +217,9 @@ class WebChatChannel:
                      responses=error_responses(400, 401, 403, 404, 413, 422, 429, 503))
         async def send_message(session_id: str, body: MessageIn, credentials: Credentials) -> ModelResponse:
             """Send the prospect's text or choice; returns the bot's replies. Safe to retry."""
-            self._authorize(session_id, credentials.credentials if credentials else None)
-            return ModelResponse(await self._send_message(session_id, body))
+            # Served by fast_routes() when the app mounts them (create_app does); this declaration documents
+            # the endpoint in OpenAPI and serves it wherever they are not mounted.
+            return await self._post_message(session_id, body, credentials.credentials if credentials else None)
 
         @router.get("/sessions/{session_id}/messages", response_model=HistoryOut,
                     responses=error_responses(401, 404, 422, 429, 503))
@@ -261,7 +266,24 @@ class WebChatChannel:
 
         return router
 
+    def fast_routes(self) -> list[BaseRoute]:
+        """The busiest endpoint as a plain Starlette route, to mount ahead of the FastAPI routes.
+
+        Every prospect message goes through POST .../messages; FastAPI's routing and dependency machinery
+        cost more there than the route's own work besides the database. This route parses, validates and
+        fails exactly as the documented FastAPI route does (see bot/http/parsing.py).
+        """
+        async def post_message(request: Request) -> Response:
+            body = await json_body(request, MessageIn)
+            return await self._post_message(request.path_params["session_id"], body, bearer_token(request))
+
+        return [Route("/api/chat/sessions/{session_id}/messages", post_message, methods=["POST"])]
+
     # ------------------------------------------------------------ behaviour
+
+    async def _post_message(self, session_id: str, body: MessageIn, token: str | None) -> ModelResponse:
+        self._authorize(session_id, token)
+        return ModelResponse(await self._send_message(session_id, body))
 
     def _authorize(self, session_id: str, token: str | None) -> None:
         if not token or self._tokens.session_of(token) != session_id:

@@ -1,0 +1,94 @@
+"""POST .../messages is served by a plain Starlette route; it must answer exactly as the FastAPI route it shadows."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from starlette.routing import Route
+
+from tests.server.conftest import API, build, client_for
+
+MESSAGES = API + "/{session_id}/messages"
+JSON = {"content-type": "application/json"}
+
+CASES: list[tuple[str, bytes, dict[str, str], bool, int]] = [
+    # (what, body, headers, with the session's token, the status both routes answer)
+    ("a message", b'{"text": "Dana", "client_message_id": "c-1"}', JSON, True, 200),
+    ("a choice", b'{"choice": "founder", "client_message_id": "c-1"}', JSON, True, 200),
+    ("json with a charset", b'{"text": "Dana", "client_message_id": "c-1"}',
+     {"content-type": "application/json; charset=utf-8"}, True, 200),
+    ("vendor json", b'{"text": "Dana", "client_message_id": "c-1"}', {"content-type": "application/x+json"}, True,
+     200),
+    ("escaped lone surrogate and NUL", b'{"text": "a\\ud800b\\u0000c", "client_message_id": "c-1"}', JSON, True,
+     200),
+    ("no token", b'{"text": "Dana", "client_message_id": "c-1"}', JSON, False, 401),
+    ("a basic token", b'{"text": "Dana", "client_message_id": "c-1"}', {**JSON, "authorization": "Basic x"}, False,
+     401),
+    ("empty body", b"", JSON, True, 422),
+    ("invalid json", b'{"text": ', JSON, True, 400),
+    ("bytes in no encoding", b"\xff\xfe\x00", JSON, True, 400),
+    ("no content type", b'{"text": "Dana", "client_message_id": "c-1"}', {}, True, 422),
+    ("text/plain", b'{"text": "Dana", "client_message_id": "c-1"}', {"content-type": "text/plain"}, True, 422),
+    ("a list", b"[1, 2]", JSON, True, 422),
+    ("a number", b"42", JSON, True, 422),
+    ("missing id", b'{"text": "Dana"}', JSON, True, 422),
+    ("both fields", b'{"text": "a", "choice": "b", "client_message_id": "c-1"}', JSON, True, 422),
+    ("text not a string", b'{"text": 42, "client_message_id": "c-1"}', JSON, True, 422),
+    ("blank text", b'{"text": "  ", "client_message_id": "c-1"}', JSON, True, 422),
+    ("bad id", b'{"text": "a", "client_message_id": "has spaces"}', JSON, True, 422),
+    ("no token and a bad body", b"[1]", JSON, False, 422),
+]
+
+
+async def _answer(fast: bool, body: bytes, headers: dict[str, str], with_token: bool) -> tuple[int, Any]:
+    server = build()
+    if not fast:  # what the documented FastAPI route answers on its own
+        server.app.router.routes[:] = [r for r in server.app.router.routes
+                                       if isinstance(r, APIRoute) or not isinstance(r, Route) or r.path != MESSAGES]
+    async with client_for(server.app) as client:
+        created = (await client.post(API, json={})).json()
+        auth = {"authorization": f"Bearer {created['token']}"} if with_token else {}
+        response = await client.post(MESSAGES.format(session_id=created["session_id"]), content=body,
+                                     headers={**auth, **headers})
+    data = response.json()
+    for message in [data.get("inbound"), *data.get("messages", [])]:
+        if message:  # ids and times differ between the two servers
+            message.pop("created_at")
+    return response.status_code, data
+
+
+def test_the_fast_route_is_mounted_ahead_of_the_documented_one() -> None:
+    app = build().app
+    fast = [i for i, r in enumerate(app.router.routes) if isinstance(r, Route) and not isinstance(r, APIRoute)
+            and r.path == MESSAGES]
+    assert fast == [0]
+    post = app.openapi()["paths"][MESSAGES]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/MessageIn"}
+    assert post["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/TurnOut"}
+    assert post["security"] == [{"HTTPBearer": []}]
+
+
+@pytest.mark.parametrize(("what", "body", "headers", "with_token", "status"), CASES, ids=[c[0] for c in CASES])
+async def test_the_fast_route_answers_like_the_fastapi_route(what: str, body: bytes, headers: dict[str, str],
+                                                            with_token: bool, status: int) -> None:
+    fast = await _answer(True, body, headers, with_token)
+    documented = await _answer(False, body, headers, with_token)
+
+    assert fast == documented, json.dumps([fast, documented], indent=1)
+    assert fast[0] == status, fast
+
+
+async def test_the_route_still_serves_its_other_methods() -> None:
+    server = build()
+    async with client_for(server.app) as client:
+        created = (await client.post(API, json={})).json()
+        url = MESSAGES.format(session_id=created["session_id"])
+        history = await client.get(url, headers={"authorization": f"Bearer {created['token']}"})
+        wrong = await client.put(url)
+    assert history.status_code == 200 and len(history.json()["messages"]) == 2
+    assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"
+    assert "POST" in wrong.headers["allow"]
