@@ -80,6 +80,7 @@ class ConversationService:
         self.clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
         self._listeners: list[Listener] = []
+        self._stored_versions: set[tuple[str, str]] = set()  # flow versions this service saw committed
 
     def subscribe(self, listener: Listener) -> None:
         """Register a push listener (web-chat event streams, Telegram sender, CLI printer)."""
@@ -97,11 +98,14 @@ class ConversationService:
         record = ConversationRecord(id=uuid.uuid4().hex, channel=channel, external_user_id=external_user_id,
                                     state=turn.state, tier=_tier(flow, turn.state), attributes=attrs,
                                     created_at=now, updated_at=now)
+        version = (flow.id, flow.version)
         async with self._lock(record.id), self.store.transaction() as uow:
-            await uow.save_flow_version(FlowVersionRecord(flow_id=flow.id, version=flow.version,
-                                                          content=self.flows.content(flow), created_at=now))
+            if version not in self._stored_versions:  # versions are immutable and never deleted
+                await uow.save_flow_version(FlowVersionRecord(flow_id=flow.id, version=flow.version,
+                                                              content=self.flows.content(flow), created_at=now))
             await uow.insert_conversation(record)
             replies = await self._save_turn(uow, record, turn, None, now)
+        self._stored_versions.add(version)
         return TurnResult(conversation=record, replies=replies)
 
     async def handle(self, conversation_id: str, inbound: Inbound, *, channel_message_id: str | None = None
