@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,36 +81,118 @@ class Expression:
 
     def __call__(self, scope: Scope) -> bool:
         """True when the expression holds. Missing values or type clashes make it false, never raise."""
-        return bool(self.value(scope))
+        try:
+            return bool(self._eval(scope))
+        except Exception:
+            return False
 
 _SIMPLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+Piece = str | Callable[[Scope], str]  # a template's literal text, or a closure rendering one placeholder
 
 
 @dataclass(frozen=True)
 class Template:
-    """A compiled message template. Missing values render as empty text."""
+    """A compiled message template. Missing values render as empty text.
+
+    Common shapes (text with `{{ name }}` and `{{ name | filter(...) }}` placeholders) are rendered by
+    closures built at compile time (`_pieces`), with the same result as Jinja; anything else by Jinja.
+    """
 
     source: str
     names: frozenset[str]
     _render: _Lazy | None
-    simple: bool = False  # only {{ name }} placeholders: rendered without Jinja
+    _pieces: tuple[Piece, ...] | None = None
+
+    @property
+    def fast(self) -> bool:
+        """Rendered by compiled closures rather than by Jinja."""
+        return self._pieces is not None
 
     def render(self, scope: Scope) -> str:
-        if self.simple:
-            return _SIMPLE.sub(lambda m: _text(scope.get(m.group(1))), self.source)
+        if self._pieces is not None:
+            try:
+                return "".join([piece if isinstance(piece, str) else piece(scope) for piece in self._pieces])
+            except Exception:
+                return ""
         if self._render is None:
             return self.source
         render = self._render.get()
         # a value not collected yet renders (and filters) as empty text, never as "None"
-        blanked = {name: ("" if scope.get(name) is None else scope[name]) for name in self.names}
+        blanked = {name: "" if value is None else value for name, value in _bind(self.names, scope).items()}
         try:
-            return str(render({**scope, **blanked}))
+            return str(render(blanked))
         except Exception:
             return ""
 
 
 def _text(value: object) -> str:
     return "" if value is None else str(value)
+
+
+def _simple_pieces(source: str) -> tuple[Piece, ...]:
+    """A template of text and `{{ name }}` placeholders only, split at compile time (the text is kept as typed)."""
+    parts = _SIMPLE.split(source)  # text, name, text, name, ..., text
+    pieces: list[Piece] = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            pieces.append(_placeholder(part))
+        elif part:
+            pieces.append(part)
+    return tuple(pieces)
+
+
+def _placeholder(name: str) -> Callable[[Scope], str]:
+    return lambda scope: _text(scope.get(name))
+
+
+# Filters a fast template may apply: they read only their input and constant arguments.
+_TEMPLATE_FILTERS: frozenset[str] = frozenset({
+    "money", "urlencode", "upper", "lower", "title", "capitalize", "trim", "join", "length", "count", "string",
+    "default", "replace", "round",
+})
+
+
+def _template_pieces(env: ImmutableSandboxedEnvironment, ast: nodes.Template) -> tuple[Piece, ...] | None:
+    """Closures for a parsed template that is text and `{{ name | filter(constants) ... }}` placeholders, or
+    None for any other shape (Jinja renders those). The text pieces are Jinja's own (after its whitespace
+    rules); each placeholder renders like Jinja's output: a missing value is blanked to "" before the
+    filters, and the result goes through the environment's `finalize` and `str`."""
+    if not ast.body:
+        return ()
+    if len(ast.body) != 1 or not isinstance(ast.body[0], nodes.Output):
+        return None
+    pieces: list[Piece] = []
+    for node in ast.body[0].nodes:
+        if isinstance(node, nodes.TemplateData):
+            pieces.append(node.data)
+            continue
+        value = _placeholder_value(env, node)
+        if value is None:
+            return None
+        pieces.append(_output(env, value))
+    return tuple(pieces)
+
+
+def _placeholder_value(env: ImmutableSandboxedEnvironment, node: nodes.Node) -> Evaluator | None:
+    if isinstance(node, nodes.Name) and node.ctx == "load":
+        name = node.name
+        return lambda scope: _blank_none(scope.get(name))
+    if (isinstance(node, nodes.Filter) and node.name in _TEMPLATE_FILTERS and node.node is not None
+            and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None
+            and all(isinstance(arg, nodes.Const) for arg in node.args)):
+        inner = _placeholder_value(env, node.node)
+        if inner is None:
+            return None
+        name, args = node.name, [arg.value for arg in node.args if isinstance(arg, nodes.Const)]
+        return lambda scope: env.call_filter(name, inner(scope), args)
+    return None
+
+
+def _output(env: ImmutableSandboxedEnvironment, value: Evaluator) -> Callable[[Scope], str]:
+    finalize = env.finalize
+    if finalize is None:
+        return lambda scope: str(value(scope))
+    return lambda scope: str(finalize(value(scope)))
 
 
 def compile_expression(env: ImmutableSandboxedEnvironment, source: str) -> Expression:
@@ -122,7 +204,13 @@ def compile_expression(env: ImmutableSandboxedEnvironment, source: str) -> Expre
     if fast is not None:
         return Expression(source=source, names=frozenset(names), _eval=fast)
     lazy = _Lazy(lambda: env.compile_expression(source, undefined_to_none=False))
-    return Expression(source=source, names=frozenset(names), _eval=lambda scope: lazy.get()(**scope))
+    return Expression(source=source, names=frozenset(names), _eval=lambda scope: lazy.get()(**_bind(names, scope)))
+
+
+def _bind(names: Iterable[str], scope: Scope) -> dict[str, Any]:
+    """The values a Jinja expression or template reads. A flow only uses names it declares (the validator
+    checks), so a name missing from the scope is a variable not collected yet: None."""
+    return {name: scope.get(name) for name in names}
 
 
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
@@ -266,14 +354,15 @@ def compile_template(env: ImmutableSandboxedEnvironment, source: str) -> Templat
     if "{" not in source:
         return Template(source=source, names=frozenset(), _render=None)
     if "{" not in _SIMPLE.sub("", source) and "}" not in _SIMPLE.sub("", source):
-        return Template(source=source, names=frozenset(_SIMPLE.findall(source)), _render=None, simple=True)
+        return Template(source=source, names=frozenset(_SIMPLE.findall(source)), _render=None,
+                        _pieces=_simple_pieces(source))
     try:
         ast = env.parse(source)
     except TemplateSyntaxError as exc:
         raise ExpressionError(f"invalid template: {exc.message}") from exc
     _check_filters(env, ast)
     return Template(source=source, names=frozenset(find_undeclared_variables(ast)),
-                    _render=_Lazy(lambda: env.from_string(source).render))
+                    _render=_Lazy(lambda: env.from_string(source).render), _pieces=_template_pieces(env, ast))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -79,3 +79,55 @@ def test_sandbox_blocks_attribute_escapes() -> None:
 def test_templates_render_plain_text_and_blank_missing_values(source: str, scope: dict[str, Any],
                                                               expected: str) -> None:
     assert compile_template(ENV, source).render(scope) == expected
+
+
+TEMPLATE_SCOPES: list[dict[str, Any]] = [
+    {"name": "Ana María", "email": "ana+x@b.co", "budget": 20000, "budget_currency": "EUR", "budget_period": "month",
+     "need": ["churn", "data"], "company": "Smith & Sons <b>", "size": 12},
+    {"name": None, "email": None, "budget": None, "budget_currency": None, "budget_period": None, "need": None,
+     "company": None, "size": None},
+    {"name": "  o'neil  ", "email": "", "budget": 1234.5, "budget_currency": "usd", "budget_period": "one_off",
+     "need": [], "company": "ÄÖÜ?&=/", "size": 0},
+    {"name": True, "email": "x y", "budget": -5, "budget_currency": 3, "budget_period": ["a"], "need": "abc",
+     "company": 1e21, "size": 2.5},
+]
+FAST_TEMPLATES = [
+    "Hi {{ name }}, welcome from {{ company }}!",
+    "{{name}}{{ size }}",
+    "Budget of {{ budget | money }} {{ budget_currency }} per {{ budget_period }}",
+    "Several use cases: {{ need | join(', ') }}",
+    "https://cal.example.com/demo?name={{ name | urlencode }}&email={{ email | urlencode }}",
+    "{{ name | upper }} {{ name | lower | title }} {{ name | trim | capitalize }}",
+    "{{ need | length }} {{ need | count }} {{ size | string }}",
+    "{{ budget | round }}",
+    "{{ name | default('there') }} {{ company | replace('&', 'and') }}",
+    "{{ size }} items\nfor {{ name | lower }}\n",
+    "Hi {{ name }},\nsee you",
+]
+
+
+def rendered_by_jinja(source: str, scope: dict[str, Any]) -> str:
+    """What Jinja's sandbox renders, with values not collected yet blanked, as the engine renders them."""
+    try:
+        return str(ENV.from_string(source).render({k: "" if v is None else v for k, v in scope.items()}))
+    except Exception:
+        return ""
+
+
+@pytest.mark.parametrize("source", FAST_TEMPLATES)
+@pytest.mark.parametrize("scope", TEMPLATE_SCOPES, ids=["full", "empty", "odd", "mistyped"])
+def test_fast_templates_agree_with_jinja(source: str, scope: dict[str, Any]) -> None:
+    template = compile_template(ENV, source)
+    assert template.fast
+    assert template.render(scope) == rendered_by_jinja(source, scope)
+
+
+@pytest.mark.parametrize("source", [
+    "Thanks{{ ', ' ~ name if name }}!", "{% if name %}Hi{% endif %}", "{{ name | truncate(3) }}", "{{ need[0] }}",
+    "{{ name | replace(company, 'x') }}",
+])
+def test_other_templates_are_rendered_by_jinja(source: str) -> None:
+    template = compile_template(ENV, source)
+    assert not template.fast
+    for scope in TEMPLATE_SCOPES:
+        assert template.render(scope) == rendered_by_jinja(source, scope)
