@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -99,9 +99,17 @@ class Scoring:
     hot: int
     warm: int
     on_hot: Action | None
-    # variable name -> the rules that read it, so a new answer re-checks only those rules
+    # variable name -> the rules that read it (in file order), so a new answer re-checks only those rules
     rules_by_name: Mapping[str, tuple[ScoreRule, ...]]
     order: Mapping[str, int]  # rule id -> its position in the file, the ledger's order
+
+    def rules_reading(self, names: Iterable[str]) -> Sequence[ScoreRule]:
+        """The rules that read any of `names`, each once, in file order."""
+        found = [rules for name in names if (rules := self.rules_by_name.get(name))]
+        if len(found) < 2:  # the common case: a single answer changed; its rules are in file order already
+            return found[0] if found else ()
+        merged = {rule.id: rule for rules in found for rule in rules}
+        return sorted(merged.values(), key=lambda rule: self.order[rule.id])
 
     def tier(self, score: int) -> Tier:
         if score >= self.hot:
@@ -142,7 +150,6 @@ class CompiledFlow:
     messages: Messages
     defaults: Mapping[str, Value]  # declared `values:` with their initial values
     variables: frozenset[str]  # every name a condition or template may use
-    blank_scope: Mapping[str, None]  # every variable, unset: the start of each turn's scope
     max_input_chars: int
     matcher: IntentMatcher
     machine: Any  # transitions.Machine, compiled once per flow version

@@ -78,8 +78,11 @@ class _Run:
         self.flow = flow
         self.now = now
         self.original = state
-        self.values: dict[str, Value] = dict(state.values)
-        self.ledger: list[ScoreEntry] = list(state.ledger)
+        # the state's own dict, copied by the first change (see set_value): most turns change nothing
+        self.values: dict[str, Value] = state.values if isinstance(state.values, dict) else dict(state.values)
+        self.values_shared = True  # `values` is also held by a state or a lead summary, so must not change
+        self.ledger: tuple[ScoreEntry, ...] = state.ledger
+        self.score = sum([entry.points for entry in state.ledger])
         self.attempts = dict(state.attempts)
         self.objections = dict(state.objections)
         self.status = state.status
@@ -92,8 +95,7 @@ class _Run:
         self.replies: list[Outbound] = []
         self.effects: list[Effect] = []
         self.lead_changed = False
-        self.scope: dict[str, Any] = {}
-        self._rebuild_scope()
+        self.scope = self._fresh_scope()
         self.model = TurnModel(state.state, self.scope)
 
     @classmethod
@@ -106,7 +108,7 @@ class _Run:
         run = cls(flow, state, now)
         run.lead_changed = True
         # rules on declared values, attributes or `channel` count from the start
-        run.hot_goto = run.rescore(set(run.scope))
+        run.hot_goto = run.rescore(flow.variables)
         run.model.moves.append(("", flow.start, "start"))
         run.run_from(flow.start)
         return run
@@ -225,13 +227,13 @@ class _Run:
             self.say(messages.stop, CauseKind.INTENT, "stop")
 
     def restart(self) -> None:
-        self.values = initial_values(self.flow, self.original.attributes)
-        self.ledger, self.attempts, self.objections = [], {}, {}
+        self.values, self.values_shared = initial_values(self.flow, self.original.attributes), False
+        self.ledger, self.score, self.attempts, self.objections = (), 0, {}, {}
         self.status, self.outcome, self.pending, self.handoff_requested = Status.ACTIVE, None, None, False
         self.hot_fired = False
         self.lead_changed = True
-        self._rebuild_scope()
-        self.rescore(set(self.scope))
+        self.scope = self.model.scope = self._fresh_scope()
+        self.rescore(self.flow.variables)
         self.effects.append(CancelTimers())
         self.say(self.flow.messages.restart, CauseKind.INTENT, "restart")
         self.jump(self.flow.start)
@@ -373,6 +375,8 @@ class _Run:
             self.effects.append(ScheduleTimer(key=rule.key, due_at=self.now + rule.after))
 
     def _buttons(self, state: c.State) -> tuple[UrlButton, ...]:
+        if not state.buttons:
+            return ()
         rendered = (UrlButton(label=b.label.render(self.scope), url=b.url.render(self.scope).strip())
                     for b in state.buttons)
         return tuple(b for b in rendered if b.url.lower().startswith(("https://", "http://", "mailto:", "tel:")))
@@ -380,26 +384,32 @@ class _Run:
     # ------------------------------------------------------------------ values and scoring
 
     def set_value(self, name: str, value: Value) -> None:
+        if self.values_shared:
+            self.values, self.values_shared = dict(self.values), False
         self.values[name] = value
         self.scope[name] = value
         self.lead_changed = True
 
-    def rescore(self, changed: set[str]) -> str | None:
+    def rescore(self, changed: Iterable[str]) -> str | None:
         """Re-check the rules that read a changed value. Returns a goto target if the lead just turned hot."""
         scoring = self.flow.scoring
-        before = self.scope["tier"]
-        rules = {rule.id: rule for name in changed for rule in scoring.rules_by_name.get(name, ())}
+        rules = scoring.rules_reading(changed)
         if not rules:
             return None
-        for rule in sorted(rules.values(), key=lambda r: scoring.order[r.id]):
+        scored = {entry.rule for entry in self.ledger}
+        ledger = self.ledger
+        for rule in rules:
             holds = rule.when(self.scope)
-            present = any(entry.rule == rule.id for entry in self.ledger)
-            if holds and not present:
-                self.ledger.append(ScoreEntry(rule=rule.id, points=rule.points,
-                                              reason=rule.reason.render(self.scope), turn=self.turn))
-            elif present and not holds:
-                self.ledger = [entry for entry in self.ledger if entry.rule != rule.id]
-        score = sum(entry.points for entry in self.ledger)
+            if holds and rule.id not in scored:
+                reason = rule.reason.render(self.scope)
+                ledger = (*ledger, ScoreEntry(rule=rule.id, points=rule.points, reason=reason, turn=self.turn))
+            elif not holds and rule.id in scored:
+                ledger = tuple(entry for entry in ledger if entry.rule != rule.id)
+        if ledger is self.ledger:
+            return None  # the score, so the tier, is unchanged
+        before = self.scope["tier"]
+        self.ledger = ledger
+        self.score = score = sum([entry.points for entry in ledger])
         self.scope["score"], self.scope["tier"] = score, scoring.tier(score).value
         if before == Tier.HOT.value or self.scope["tier"] != Tier.HOT.value or self.hot_fired:
             return None
@@ -418,20 +428,21 @@ class _Run:
         self.effects.append(RequestHandoff(reason=reason, team=team, lead=self.summary()))
 
     def summary(self) -> LeadSummary:
-        score = sum(entry.points for entry in self.ledger)
+        """The lead as it stands. It holds the current values, so a later change copies them (see set_value)."""
+        self.values_shared = True
         return LeadSummary(
-            flow_id=self.flow.id, state=self.model.state, status=self.status, outcome=self.outcome, score=score,
-            tier=self.flow.scoring.tier(score), reasons=tuple(self.ledger), values=dict(self.values),
+            flow_id=self.flow.id, state=self.model.state, status=self.status, outcome=self.outcome, score=self.score,
+            tier=self.flow.scoring.tier(self.score), reasons=self.ledger, values=self.values,
             objections=dict(self.objections),
         )
 
-    def _rebuild_scope(self) -> None:
-        self.scope.clear()
-        self.scope.update(self.flow.blank_scope)
-        self.scope.update(self.values)
-        score = sum(entry.points for entry in self.ledger)
-        self.scope.update(score=score, tier=self.flow.scoring.tier(score).value, channel=self.original.channel,
-                          attrs=dict(self.original.attributes))
+    def _fresh_scope(self) -> dict[str, Any]:
+        """What conditions and templates read: the values and the built-ins. A declared variable that has no
+        value yet is simply absent; every reader takes a missing name as None."""
+        return {
+            **self.values, "score": self.score, "tier": self.flow.scoring.tier(self.score).value,
+            "channel": self.original.channel, "attrs": dict(self.original.attributes),
+        }
 
     # ------------------------------------------------------------------ output
 
@@ -451,13 +462,12 @@ class _Run:
         state = ConversationState(
             flow_id=self.original.flow_id, flow_version=self.original.flow_version, channel=self.original.channel,
             state=self.model.state, status=self.status, outcome=self.outcome, values=self.values,
-            ledger=tuple(self.ledger), pending=self.pending, attempts=self.attempts, objections=self.objections,
+            ledger=self.ledger, pending=self.pending, attempts=self.attempts, objections=self.objections,
             handoff_requested=self.handoff_requested, hot_fired=self.hot_fired, attributes=self.original.attributes,
             turn=self.turn, started_at=self.original.started_at,
             updated_at=self.now,
         )
-        effects = list(self.effects)
         if self.lead_changed:
-            effects.append(LeadUpdated(lead=self.summary()))
-        moves = tuple(Transition(source=s, dest=d, trigger=t, turn=self.turn) for s, d, t in self.model.moves)
-        return Turn(state=state, replies=tuple(self.replies), effects=tuple(effects), transitions=moves)
+            self.effects.append(LeadUpdated(lead=self.summary()))
+        moves = [Transition(source=s, dest=d, trigger=t, turn=self.turn) for s, d, t in self.model.moves]
+        return Turn(state=state, replies=tuple(self.replies), effects=tuple(self.effects), transitions=tuple(moves))

@@ -28,14 +28,7 @@ class TurnModel:
         self.moves: list[tuple[str, str, str]] = []  # (source, dest, trigger) in order
 
 
-def _record(event: EventData) -> None:
-    model = event.model
-    transition = event.transition
-    if isinstance(model, TurnModel) and transition is not None:
-        model.moves.append((str(transition.source), str(transition.dest), str(event.event.name)))
-
-
-def _guard(condition: Expression) -> Callable[..., bool]:
+def _guard(condition: Expression) -> Callable[[EventData], bool]:
     def check(event: EventData) -> bool:
         model = event.model
         return isinstance(model, TurnModel) and condition(model.scope)
@@ -64,7 +57,6 @@ def build_machine(
         initial=initial,
         auto_transitions=False,
         send_event=True,
-        after_state_change=[_record],
     )
     for source, edges in next_edges.items():
         for dest, condition in edges:
@@ -78,5 +70,9 @@ def build_machine(
 
 
 def fire(machine: Machine, trigger: str, model: TurnModel) -> bool:
-    """Fire `trigger` for `model` on the shared machine. True when a transition happened."""
-    return bool(machine.events[trigger].trigger(model))
+    """Fire `trigger` for `model` on the shared machine, and record the move. True when a transition happened."""
+    source = model.state
+    if not machine.events[trigger].trigger(model):
+        return False
+    model.moves.append((source, model.state, trigger))
+    return True

@@ -126,7 +126,7 @@ def compile_flow(loaded: LoadedFlow) -> c.CompiledFlow:
     return c.CompiledFlow(
         id=spec.id, version=loaded.version, title=spec.title or spec.id, start=spec.start, states=states,
         objections=objections, faqs=faqs, scoring=scoring, messages=messages, defaults=dict(spec.values),
-        variables=names, blank_scope=dict.fromkeys(sorted(names)), max_input_chars=spec.settings.max_input_chars,
+        variables=names, max_input_chars=spec.settings.max_input_chars,
         matcher=_matcher(spec), machine=machine,
     )
 
