@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.engine import compiled as c
 from bot.engine.matcher import Match
@@ -14,9 +13,11 @@ from bot.engine.types import MatchKind, Value
 INTENT_CONFIDENCE = 0.8  # a global intent must be this sure to beat a parsed answer
 
 
-@dataclass(frozen=True, kw_only=True)
-class Interpretation:
-    """How the engine reads a text at a question: an intent, objection, FAQ, an answer, or nothing."""
+class Interpretation(NamedTuple):
+    """How the engine reads a text at a question: an intent, objection, FAQ, an answer, or nothing.
+
+    A NamedTuple rather than a frozen dataclass: one is made every turn, and construction cost adds up.
+    """
 
     kind: MatchKind
     id: str

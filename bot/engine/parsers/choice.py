@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
@@ -72,6 +72,9 @@ class Catalog:
     names: tuple[frozenset[str], ...]  # folded id, label and synonyms of each option
     phrases: tuple[tuple[str, ...], ...]  # their word keys ("decision_maker" -> "decision maker")
     labels: tuple[str, ...]  # folded labels
+    # (option, phrase length, " phrase ") for every phrase, longest first: what `mentions` looks for
+    needles: tuple[tuple[int, int, str], ...]
+    starting_with: Mapping[str, tuple[int, ...]]  # word -> the needles (positions) whose phrase starts with it
 
     @cached_property
     def bounds(self) -> tuple[Quantity, ...] | None:
@@ -88,12 +91,22 @@ class Catalog:
             names.append(frozenset(folded))
             phrases.append(tuple(dict.fromkeys(key for key in map(key_of_folded, folded) if key)))
         labels = tuple(fold(option.label) for option in options)
-        return cls(options=tuple(options), names=tuple(names), phrases=tuple(phrases), labels=labels)
+        longest_first = sorted(
+            ((index, phrase) for index, found in enumerate(phrases) for phrase in found), key=lambda item: -len(item[1])
+        )
+        starting_with: dict[str, list[int]] = {}
+        for position, (_, phrase) in enumerate(longest_first):
+            starting_with.setdefault(phrase.split()[0], []).append(position)
+        return cls(
+            options=tuple(options), names=tuple(names), phrases=tuple(phrases), labels=labels,
+            needles=tuple((index, len(phrase), f" {phrase} ") for index, phrase in longest_first),
+            starting_with=MappingProxyType({word: tuple(found) for word, found in starting_with.items()}),
+        )
 
 
-@dataclass(frozen=True, kw_only=True)
-class Said:
-    """An answer in the forms the matchers compare: folded, and as a word key."""
+class Said(NamedTuple):
+    """An answer in the forms the matchers compare: folded, and as a word key. (A NamedTuple: one is made for
+    every answer, and a frozen dataclass costs about twice as much to construct.)"""
 
     folded: str
     key: str
@@ -242,17 +255,16 @@ def mentions(catalog: Catalog, key: str) -> list[Mention]:
     """Every option phrase found as whole words in a word key: longest phrases first, without overlaps."""
     padded = f" {key} "
     found: list[Mention] = []
-    candidates = sorted(
-        ((index, phrase) for index, phrases in enumerate(catalog.phrases) for phrase in phrases),
-        key=lambda item: -len(item[1]),
-    )
-    for index, phrase in candidates:
-        start = padded.find(f" {phrase} ")
+    # only the phrases that start with a word of the key can occur in it; taken in the catalog's order
+    positions = sorted({position for word in set(key.split()) for position in catalog.starting_with.get(word, ())})
+    for position in positions:
+        index, length, needle = catalog.needles[position]
+        start = padded.find(needle)
         while start >= 0 and len(found) < _MAX_MENTIONS:
-            end = start + len(phrase)  # `start` in `padded` is the phrase's start in `key`
+            end = start + length  # `start` in `padded` is the phrase's start in `key`
             if not any(m.start < end and start < m.end for m in found):
                 found.append(Mention(option=index, start=start, end=end, negated=_negated(key, start)))
-            start = padded.find(f" {phrase} ", start + 1)
+            start = padded.find(needle, start + 1)
     return found
 
 

@@ -94,7 +94,9 @@ def parse_money(spec: AnswerSpec, text: str) -> Parsed:
     """
     if too_long(text):
         return Parsed(ok=False, error=MONEY_ERROR)
-    folded = _DOT_THOUSANDS.sub(r"\1\2", fold(text))
+    folded = fold(text)
+    if "." in folded:
+        folded = _DOT_THOUSANDS.sub(r"\1\2", folded)
     found = scan(folded)
     markers = tuple(_CURRENCY.finditer(folded))
     quantity = _amount(found, markers)

@@ -31,6 +31,8 @@ _NAME_TAIL: Final = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _NAME_SEPARATORS: Final = frozenset(" -'.")
+_ASCII_NAME: Final = re.compile(r"[A-Za-z \-'.]*")
+_ASCII_NOT_ALNUM: Final = "".join(char for char in map(chr, range(128)) if not char.isalnum())
 _PARTICLES: Final = frozenset(
     {"de", "da", "del", "della", "di", "van", "von", "der", "den", "la", "le", "du", "dos", "das", "y", "bin", "ibn"}
 )
@@ -87,6 +89,8 @@ def _strip_name(text: str) -> str:
     text = _NAME_LEAD.sub("", text.replace("\u2019", "'"), count=1)
     text = " ".join(_NAME_TAIL.sub("", text).split())
     # Letters, marks (Devanagari vowel signs end names) and digits (so "John123" stays and is refused).
+    if text.isascii():  # the common case: in ASCII, exactly the letters and digits
+        return text.strip(_ASCII_NOT_ALNUM)
     kept = [index for index, char in enumerate(text) if unicodedata.category(char)[0] in "LMN"]
     return text[kept[0] : kept[-1] + 1] if kept else ""
 
@@ -94,14 +98,17 @@ def _strip_name(text: str) -> str:
 def _looks_like_name(name: str) -> bool:
     if not name or len(name) > MAX_NAME_CHARS or len(name.split()) > MAX_NAME_WORDS:
         return False
-    if not all(_name_char(char) for char in name) or not any(char.isalpha() for char in name):
+    if not _name_chars(name) or not any(char.isalpha() for char in name):
         return False
-    words = set(word_key(name).split())
-    return not (words & _NOT_NAME_WORDS) and not is_yes_or_no(name)
+    key = word_key(name)
+    return not (set(key.split()) & _NOT_NAME_WORDS) and not is_yes_or_no(key)
 
 
-def _name_char(char: str) -> bool:
-    return char in _NAME_SEPARATORS or unicodedata.category(char)[0] in "LM"
+def _name_chars(name: str) -> bool:
+    """Is `name` only letters, marks and name separators?"""
+    if name.isascii():  # in ASCII, the letters are exactly the alphabetic characters
+        return _ASCII_NAME.fullmatch(name) is not None
+    return all(char in _NAME_SEPARATORS or unicodedata.category(char)[0] in "LM" for char in name)
 
 
 def title_case(name: str) -> str:
@@ -153,4 +160,5 @@ def _looks_like_company(company: str) -> bool:
         return False
     if not any(char.isalnum() for char in company) or company.endswith("?"):
         return False
-    return word_key(company) not in _NOT_COMPANY and not is_yes_or_no(company)
+    key = word_key(company)
+    return key not in _NOT_COMPANY and not is_yes_or_no(key)

@@ -96,7 +96,8 @@ _NOT_AMOUNTS: Final = re.compile(
     r"\+ ?\d[\d ().-]{5,20}\d|\(\d{2,5}\) ?\d[\d .-]{0,20}\d|(?<!\d)\d++(?:[-./ ]\d++){2,}"
     r"|(?<!\d)\d++/\d|(?<!\d)\d{1,2}:\d{2}"
 )
-_TWO_DIGITS: Final = re.compile(r"\d\D*\d")
+# What every _NOT_AMOUNTS run needs: a "+" or "(" before its digits, or a separator between two digits.
+_MAYBE_NOT_AMOUNTS: Final = re.compile(r"[+(]|\d[-./ :]\d")
 _DECIMAL: Final = re.compile(r"\d+(?:[.,]\d+)?")
 _NON_DIGIT: Final = re.compile(r"\D")
 _GLUED_WORDS: Final = frozenset({*SCALE_SUFFIXES, "ish"})
@@ -175,7 +176,7 @@ def scan(folded: str) -> Scan:
 
 def _raw_tokens(folded: str) -> list[Token]:
     blocked = []
-    if _TWO_DIGITS.search(folded):  # a phone number, date or time has at least two
+    if _MAYBE_NOT_AMOUNTS.search(folded):
         blocked = [match.span() for match in _NOT_AMOUNTS.finditer(folded) if not _is_amounts(match.group())]
     tokens: list[Token] = []
     for match in _RAW.finditer(folded):

@@ -38,6 +38,7 @@ _END_OF: Final = re.compile(r"\b(?:end|close)\s+of\s+(?:the\s+)?$")
 _AFTER: Final = re.compile(r"\b(?:after|beyond|past)\s+(?:the\s+)?$")
 _PART_OF_YEAR: Final = re.compile(r"\b(?P<part>early|beginning of|start of|mid|middle of|late)[\s-]*(?:the\s+)?$")
 _NEGATED: Final = re.compile(r"\bnot\s+$")
+_DIGIT: Final = re.compile(r"\d")
 _FILLERS: Final = frozenset(
     {
         "in", "by", "within", "around", "about", "before", "until", "till", "from", "starting", "sometime",
@@ -83,17 +84,19 @@ def parse_date(spec: AnswerSpec, text: str, now: datetime) -> Parsed:
 def _first_period(folded: str, today: date, *, month_first: bool) -> _Said | None:
     """The earliest (then longest) period named in the text, with "end of"/"after"/"early" applied."""
     best: _Said | None = None
+    has_digit = _DIGIT.search(folded) is not None
     for reader in _READERS[month_first]:
-        for match in reader.pattern.finditer(folded):
-            if _NEGATED.search(folded, 0, match.start()):
-                continue
-            period = reader.read(match, today)
-            if period is None:
-                continue
-            said = _adjust(folded, _Said(period=period, start=match.start(), end=match.end()))
-            if best is None or (said.start, -said.end) < (best.start, -best.end):
-                best = said
-            break
+        if reader.digits and not has_digit:
+            continue
+        match = reader.pattern.search(folded)  # most readers find nothing: a search is cheaper than finditer
+        while match is not None:
+            period = None if _NEGATED.search(folded, 0, match.start()) else reader.read(match, today)
+            if period is not None:
+                said = _adjust(folded, _Said(period=period, start=match.start(), end=match.end()))
+                if best is None or (said.start, -said.end) < (best.start, -best.end):
+                    best = said
+                break
+            match = reader.pattern.search(folded, match.end())  # no pattern matches empty text
     return best
 
 

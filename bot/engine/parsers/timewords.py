@@ -54,6 +54,7 @@ class Reader:
 
     pattern: re.Pattern[str]
     read: Callable[[re.Match[str], date], Period | None]
+    digits: bool = False  # the pattern matches only text with a digit (\d), so other text need not be searched
 
 
 def _year_of(match: re.Match[str], today: date) -> int | None:
@@ -205,16 +206,16 @@ def readers(*, month_first: bool) -> tuple[Reader, ...]:
         Reader(pattern=_PERIOD_END, read=_period_end),
         Reader(pattern=_DURATION, read=_duration),
         Reader(pattern=_HOLIDAY, read=_holiday),
-        Reader(pattern=_ISO, read=_iso),
-        Reader(pattern=_NUMERIC, read=partial(_numeric, month_first=month_first)),
-        Reader(pattern=_MONTH_DAY, read=_month_day),
-        Reader(pattern=_DAY_MONTH, read=_month_day),
+        Reader(pattern=_ISO, read=_iso, digits=True),
+        Reader(pattern=_NUMERIC, read=partial(_numeric, month_first=month_first), digits=True),
+        Reader(pattern=_MONTH_DAY, read=_month_day, digits=True),
+        Reader(pattern=_DAY_MONTH, read=_month_day, digits=True),
         Reader(pattern=_MONTH, read=_month),
         Reader(pattern=_QUARTER, read=_quarter),
         Reader(pattern=_HALF, read=_half),
         Reader(pattern=_SEASON, read=_season),
-        Reader(pattern=_YEAR, read=_year),
-        Reader(pattern=_FISCAL_YEAR, read=_fiscal_year),
+        Reader(pattern=_YEAR, read=_year, digits=True),
+        Reader(pattern=_FISCAL_YEAR, read=_fiscal_year, digits=True),
     )
 
 

@@ -92,9 +92,9 @@ def read_yes_no(text: str) -> YesNo | None:
     return _leading(key.split())
 
 
-def is_yes_or_no(text: str) -> bool:
-    """Is `text` just a yes/no word or phrase ("sure", "nope")? Used to reject them as names."""
-    key = word_key(text)
+def is_yes_or_no(key: str) -> bool:
+    """Is the word key (see `cleaning.word_key`) just a yes/no word or phrase ("sure", "nope")? Used to reject
+    them as names."""
     return _lookup(key) is not None
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
-from bot.engine.parsers import QuestionType
+from bot.engine.parsers import QuestionType, names
 from bot.engine.parsers.names import COMPANY_ERROR, NAME_ERROR
 from tests.engine.parsers.support import parse
 
@@ -154,3 +156,10 @@ def test_companies(text: str, company: str) -> None:
 def test_things_that_are_not_companies_are_refused(text: str) -> None:
     parsed = parse(COMPANY, text)
     assert (parsed.ok, parsed.error) == (False, COMPANY_ERROR)
+
+
+def test_ascii_shortcuts_follow_the_unicode_rules() -> None:
+    for char in map(chr, range(128)):
+        assert names._name_chars(char) == (char in " -'." or unicodedata.category(char)[0] in "LM"), repr(char)
+        kept = char.strip(names._ASCII_NOT_ALNUM) == char
+        assert kept == (unicodedata.category(char)[0] in "LMN"), repr(char)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.engine.parsers import QuestionType
 from bot.engine.parsers.numbers import NUMBER_ERROR
+from bot.engine.parsers.quantity import _MAYBE_NOT_AMOUNTS, _NOT_AMOUNTS
 from bot.engine.types import Value
 from tests.engine.parsers.support import parse
 
@@ -190,3 +193,10 @@ def test_answers_inside_the_bounds_are_accepted(text: str) -> None:
 
 def test_a_range_is_checked_by_its_midpoint() -> None:
     assert parse(NUMBER, "0-10", minimum=1).ok
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(alphabet="0123456789 +-()./:,'k", max_size=24) | st.text(max_size=24))
+def test_phone_date_and_time_runs_are_only_searched_for_where_they_can_be(text: str) -> None:
+    if _MAYBE_NOT_AMOUNTS.search(text) is None:
+        assert _NOT_AMOUNTS.search(text) is None

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.engine.parsers import AnswerSpec, QuestionType, parse_answer
 from bot.engine.parsers.timeframe import DATE_ERROR, PAST_ERROR
+from bot.engine.parsers.timewords import readers
 from tests.engine.parsers.support import parse
 
 DATE = QuestionType.DATE
@@ -153,3 +156,13 @@ def test_today_is_the_date_where_now_is() -> None:
     assert (parsed.value, parsed.extra["days"]) == ("next_month", 1)
     new_year = datetime(2026, 12, 31, 12, tzinfo=UTC)
     assert parse_answer(AnswerSpec(type=DATE), "next quarter", new_year).extra["date"] == "2027-01-01"
+
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.characters(blacklist_categories=("Nd",)), max_size=40)
+       | st.text(alphabet="acdefhmnoqrstuy -/.,'", max_size=30))
+def test_readers_marked_digits_never_match_text_without_a_digit(text: str) -> None:
+    for reader in (*readers(month_first=True), *readers(month_first=False)):
+        if reader.digits:
+            assert reader.pattern.search(text) is None, reader.pattern.pattern
