@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from transitions import EventData, Machine
+from transitions import EventData, Machine, State
 
 from bot.engine.expressions import Expression
 
@@ -26,6 +26,26 @@ class TurnModel:
         self.state = state
         self.scope = scope
         self.moves: list[tuple[str, str, str]] = []  # (source, dest, trigger) in order
+
+
+class _State(State):
+    """A state whose enter and exit do nothing when it has no callbacks, and flow states never have any.
+
+    The library's enter and exit log twice each and walk the empty callback lists: about 2 µs of a
+    10 µs trigger. Given to the machine through its documented `state_cls` hook.
+    """
+
+    def enter(self, event_data: EventData) -> None:
+        if self.on_enter:
+            super().enter(event_data)
+
+    def exit(self, event_data: EventData) -> None:
+        if self.on_exit:
+            super().exit(event_data)
+
+
+class _Machine(Machine):
+    state_cls = _State
 
 
 def _guard(condition: Expression) -> Callable[[EventData], bool]:
@@ -51,7 +71,7 @@ def build_machine(
     question after too many failed answers, and `jump_<state>` moves from anywhere to a global target
     (objection and FAQ gotos, restart, the hot-lead goto, silence gotos).
     """
-    machine = Machine(
+    machine = _Machine(
         model=[],
         states=list(states),
         initial=initial,
