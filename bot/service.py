@@ -196,8 +196,8 @@ class ConversationService:
         """A duplicate delivery: the first delivery's message and replies, nothing processed again."""
         seen = await uow.find_inbound(record.channel, channel_message_id)
         if seen is None or seen.id is None:
-            raise StorageError(f"message {channel_message_id!r} of conversation {record.id} was neither stored nor "
-                               "new; another conversation or an outbound message holds its channel message id")
+            raise StorageError(f"channel message id {channel_message_id!r} of conversation {record.id} is already "
+                               "held by an outbound message; inbound ids must be unique per channel")
         replies = tuple(await uow.replies_to(seen.id))
         return TurnResult(conversation=record, replies=replies, inbound=seen, duplicate=True)
 

@@ -73,7 +73,7 @@ _FIND_MESSAGE_ID = sa.select(_messages.c.id).where(
     _messages.c.channel_message_id == sa.bindparam("channel_message_id"),
 )
 _INSERT_MESSAGE = sa.insert(_messages).returning(_messages.c.id)
-# One call for several rows; ids come back in the order of the parameters.
+# PostgreSQL: several rows in one call, ids in the order of the parameters (SQLite inserts them one by one).
 _INSERT_MESSAGES = sa.insert(_messages).returning(_messages.c.id, sort_by_parameter_order=True)
 
 
