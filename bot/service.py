@@ -181,8 +181,7 @@ class ConversationService:
             stored_in = None
             if isinstance(inbound, (TextReceived, ChoiceMade)):
                 # Storing the message is the dedup check: a channel message id seen before stores nothing.
-                stored_in = await uow.add_inbound(
-                    _inbound_record(record, inbound, channel_message_id, now, _labels(flow, record.state)))
+                stored_in = await uow.add_inbound(_inbound_record(record, flow, inbound, channel_message_id, now))
                 if stored_in is None:
                     return await self._replay(uow, record, channel_message_id or "")
             turn = engine.step(flow, record.state, inbound, now)
@@ -293,11 +292,12 @@ def _labels(flow: CompiledFlow, state: ConversationState) -> dict[str, str]:
     return {option.id: option.label for option in question.options} if question else {}
 
 
-def _inbound_record(record: ConversationRecord, inbound: TextReceived | ChoiceMade, channel_message_id: str | None,
-                    now: datetime, labels: Mapping[str, str]) -> MessageRecord:
+def _inbound_record(record: ConversationRecord, flow: CompiledFlow, inbound: TextReceived | ChoiceMade,
+                    channel_message_id: str | None, now: datetime) -> MessageRecord:
     if isinstance(inbound, TextReceived):
         text, payload = inbound.text, {}
     else:
+        labels = _labels(flow, record.state)
         picked = inbound.option.split(",")
         text = ", ".join(labels.get(option, option) for option in picked)
         payload = {"choice": inbound.option}

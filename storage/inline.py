@@ -1,6 +1,6 @@
 """SQLite without a thread hop per statement: a sync Session behind the AsyncSession methods the unit of work uses.
 
-aiosqlite runs every DBAPI call on a worker thread; a turn makes ~15 statements, ~45 thread hops, which cost
+aiosqlite runs every DBAPI call on a worker thread; a turn's statements made ~45 thread hops, which cost
 far more than the statements themselves (a local SQLite statement takes tens of microseconds). SQLite has
 one writer and this process queues its transactions anyway, so running them inline on the event loop is
 both faster and simpler. PostgreSQL keeps the real asyncio driver.

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-Processor = Callable[[Any], Any] | None
 _REQUIRED = object()  # a parameter the statement does not bind itself
 
 
@@ -30,7 +29,8 @@ class _Compiled:
         names: Sequence[str] = compiled.positiontup or ()
         # (name, converter, the value the statement binds itself, as in `.values(cancelled=True)`)
         self.binds = tuple(
-            (name, _bind_processor(bind.type, dialect), _REQUIRED if bind.required else bind.effective_value)
+            (name, bind.type.dialect_impl(dialect).bind_processor(dialect),
+             _REQUIRED if bind.required else bind.effective_value)
             for name, bind in ((name, compiled.binds[name]) for name in names)
         )
 
@@ -68,6 +68,8 @@ class PreparedStatement:
             raise _wrapped(compiled.sql, values, exc) from exc
 
     def execute_many(self, connection: sqlite3.Connection, batch: Sequence[Mapping[str, Any]]) -> None:
+        if not batch:
+            return
         compiled = self._compile(tuple(batch[0]))
         values = [compiled.parameters(params) for params in batch]
         try:
@@ -89,10 +91,6 @@ class PreparedStatement:
         if compiled is None:
             compiled = self._compiled[keys] = _Compiled(self._statement, self._dialect, keys)
         return compiled
-
-
-def _bind_processor(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Processor:
-    return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _wrapped(sql: str, params: Any, exc: sqlite3.Error) -> sa.exc.StatementError:

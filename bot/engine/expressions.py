@@ -86,6 +86,7 @@ class Expression:
         except Exception:
             return False
 
+
 _SIMPLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 Piece = str | Callable[[Scope], str]  # a template's literal text, or a closure rendering one placeholder
 
