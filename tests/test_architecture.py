@@ -35,7 +35,7 @@ def test_engine_does_no_io(path: Path) -> None:
 
 
 def test_engine_imports_nothing_outside_itself_but_pure_libraries() -> None:
-    allowed = {"bot", "transitions", "jinja2", "rapidfuzz", "phonenumbers", "email_validator", "__future__",
+    allowed = {"bot", "transitions", "attrs", "jinja2", "rapidfuzz", "phonenumbers", "email_validator", "__future__",
                "collections", "dataclasses", "datetime", "enum", "typing", "re", "unicodedata", "functools",
                "itertools", "math", "decimal", "calendar", "string", "bisect", "heapq", "difflib", "operator",
                "fractions", "types"}

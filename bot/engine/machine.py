@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from transitions import EventData, Machine, State
+from transitions import EventData, Machine, State, Transition
 
 from bot.engine.expressions import Expression
 
@@ -44,8 +44,29 @@ class _State(State):
             super().exit(event_data)
 
 
+class _Transition(Transition):
+    """A transition that, when neither it nor the machine has callbacks (flow machines never do), only checks its
+    conditions and changes the state.
+
+    The library's `execute` logs four debug lines and walks five empty callback lists on every trigger: about
+    4 µs of a 12 µs trigger. With any callback present it runs unchanged. Given to the machine through its
+    documented `transition_cls` hook; `_eval_conditions` and `_change_state` are the library's own steps.
+    """
+
+    def execute(self, event_data: EventData) -> bool:
+        machine = event_data.machine
+        if self.prepare or self.before or self.after or machine.before_state_change or machine.after_state_change:
+            return bool(super().execute(event_data))
+        if not self._eval_conditions(event_data):
+            return False
+        if self.dest:
+            self._change_state(event_data)
+        return True
+
+
 class _Machine(Machine):
     state_cls = _State
+    transition_cls = _Transition
 
 
 def _guard(condition: Expression) -> Callable[[EventData], bool]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
+import attrs
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -34,7 +35,7 @@ class IntentSpec:
     keywords: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class Match:
     """A recognised intent. `example` is the example or keyword that matched best, to explain the reply."""
 

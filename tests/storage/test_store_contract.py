@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from bot.engine.types import ConversationState, LeadSummary, Outcome, ScoreEntry, Status, Tier
@@ -37,7 +38,7 @@ async def _insert(store: Store, new_conversation: NewConversation, **overrides: 
 
 
 def _ended(state: ConversationState) -> ConversationState:
-    return replace(
+    return attrs.evolve(
         state,
         state="done",
         status=Status.ENDED,
@@ -377,7 +378,7 @@ async def test_upsert_lead_inserts_then_replaces(store: Store, new_conversation:
     cold = LeadRecord(conversation_id=record.id, lead=_lead(Tier.COLD, 10), updated_at=NOW)
     hot = LeadRecord(
         conversation_id=record.id,
-        lead=replace(_lead(Tier.HOT, 80), outcome=Outcome.QUALIFIED, status=Status.ENDED),
+        lead=attrs.evolve(_lead(Tier.HOT, 80), outcome=Outcome.QUALIFIED, status=Status.ENDED),
         updated_at=NOW + timedelta(minutes=5),
     )
 

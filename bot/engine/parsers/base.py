@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
+
+import attrs
 
 from bot.engine.types import Value
 
@@ -44,7 +46,7 @@ class AnswerSpec:
     region: str = "US"  # phone: assumed for numbers without a +country code
 
 
-@dataclass(frozen=True, kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class Parsed:
     """The outcome of parsing one answer.
 
@@ -57,7 +59,7 @@ class Parsed:
 
     ok: bool
     value: Value = None
-    extra: Mapping[str, Value] = field(default_factory=dict)
+    extra: Mapping[str, Value] = attrs.field(factory=dict)
     confidence: float = 1.0
     error: str = ""
 
