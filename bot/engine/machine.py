@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from transitions import EventData, Machine, State, Transition
+from transitions import Event, EventData, Machine, State, Transition
 
 from bot.engine.expressions import Expression
 
@@ -64,9 +64,34 @@ class _Transition(Transition):
         return True
 
 
+class _Event(Event):
+    """An event that, when the machine has no event callbacks and no queue (flow machines have neither), tries
+    the source state's transitions in order directly.
+
+    The library's `trigger` wraps that in a partial, the machine's queue check, an empty `prepare_event` and
+    `finalize_event` walk and two debug lines: about 1.3 µs of an 8 µs trigger. With any of those present it
+    runs unchanged. Given to the machine through its documented `event_cls` hook.
+    """
+
+    def trigger(self, model: object, *args: Any, **kwargs: Any) -> bool:
+        machine = self.machine
+        if machine.prepare_event or machine.finalize_event or machine.on_exception or machine.has_queue:
+            return bool(super().trigger(model, *args, **kwargs))
+        event_data = EventData(machine.get_model_state(model), self, machine, model, args=args, kwargs=kwargs)
+        if not self._is_valid_source(event_data.state):
+            return False
+        for transition in self.transitions[event_data.state.name]:
+            event_data.transition = transition
+            if transition.execute(event_data):
+                event_data.result = True
+                return True
+        return False
+
+
 class _Machine(Machine):
     state_cls = _State
     transition_cls = _Transition
+    event_cls = _Event
 
 
 def _guard(condition: Expression) -> Callable[[EventData], bool]:
