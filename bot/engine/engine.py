@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -83,8 +83,10 @@ class _Run:
         self.values_shared = True  # `values` is also held by a state or a lead summary, so must not change
         self.ledger: tuple[ScoreEntry, ...] = state.ledger
         self.score = sum([entry.points for entry in state.ledger])
-        self.attempts = dict(state.attempts)
-        self.objections = dict(state.objections)
+        # the state's own mappings, never changed in place: a change makes a new one (as on_reply, failed and
+        # clear_attempts do), so most turns copy nothing
+        self.attempts: Mapping[str, int] = state.attempts
+        self.objections: Mapping[str, int] = state.objections
         self.status = state.status
         self.outcome = state.outcome
         self.pending = state.pending
@@ -244,7 +246,7 @@ class _Run:
         kind = CauseKind.OBJECTION if is_objection else CauseKind.FAQ
         if is_objection:
             count = self.objections.get(reply.id, 0) + 1
-            self.objections[reply.id] = count
+            self.objections = {**self.objections, reply.id: count}
             self.lead_changed = True
             if reply.max is not None and count > reply.max and self.status is Status.ACTIVE:
                 self.perform(reply.on_repeat or c.Action(kind=c.ActionKind.HANDOFF), kind, reply.id)
@@ -282,7 +284,7 @@ class _Run:
         for key, value in parsed.extra.items():
             self.set_value(f"{question.variable}_{key}", value)
             changed.add(f"{question.variable}_{key}")
-        self.attempts.pop(sid, None)
+        self.clear_attempts(sid)
         self.pending = None
         hot_goto = self.rescore(changed)
         if hot_goto:
@@ -294,14 +296,14 @@ class _Run:
         sid = self.pending or self.model.state
         attempts = self.attempts.get(sid, 0) + 1
         if attempts < question.max_attempts:
-            self.attempts[sid] = attempts
+            self.attempts = {**self.attempts, sid: attempts}
             text = question.reprompt.render(self.scope) if question.reprompt else (
                 f"{parsed.error} {question.text.render(self.scope)}".strip()
             )
             self.emit(text, CauseKind.REPROMPT, sid, question=question)
             self.schedule_silence(self.flow.states[sid])
             return
-        self.attempts.pop(sid, None)
+        self.clear_attempts(sid)
         self.pending = None
         self.say(self.flow.messages.fallback, CauseKind.FALLBACK, sid)
         if question.fallback not in (None, "skip"):
@@ -309,6 +311,10 @@ class _Run:
             self.run_from(self.model.state)
         elif fire(self.flow.machine, NEXT, self.model):
             self.run_from(self.model.state)
+
+    def clear_attempts(self, sid: str) -> None:
+        if sid in self.attempts:
+            self.attempts = {key: count for key, count in self.attempts.items() if key != sid}
 
     def reask(self) -> None:
         question = self.question()
@@ -433,7 +439,7 @@ class _Run:
         return LeadSummary(
             flow_id=self.flow.id, state=self.model.state, status=self.status, outcome=self.outcome, score=self.score,
             tier=self.flow.scoring.tier(self.score), reasons=self.ledger, values=self.values,
-            objections=dict(self.objections),
+            objections=self.objections,
         )
 
     def _fresh_scope(self) -> dict[str, Any]:
@@ -441,7 +447,7 @@ class _Run:
         value yet is simply absent; every reader takes a missing name as None."""
         return {
             **self.values, "score": self.score, "tier": self.flow.scoring.tier(self.score).value,
-            "channel": self.original.channel, "attrs": dict(self.original.attributes),
+            "channel": self.original.channel, "attrs": self.original.attributes,
         }
 
     # ------------------------------------------------------------------ output
