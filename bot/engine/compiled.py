@@ -102,6 +102,7 @@ class Scoring:
     # variable name -> the rules that read it (in file order), so a new answer re-checks only those rules
     rules_by_name: Mapping[str, tuple[ScoreRule, ...]]
     order: Mapping[str, int]  # rule id -> its position in the file, the ledger's order
+    reading: tuple[ScoreRule, ...]  # the rules that read any value, in file order: what a new conversation checks
 
     def rules_reading(self, names: Iterable[str]) -> Sequence[ScoreRule]:
         """The rules that read any of `names`, each once, in file order."""

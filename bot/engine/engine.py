@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -110,7 +110,7 @@ class _Run:
         run = cls(flow, state, now)
         run.lead_changed = True
         # rules on declared values, attributes or `channel` count from the start
-        run.hot_goto = run.rescore(flow.variables)
+        run.hot_goto = run.rescore_rules(flow.scoring.reading)
         run.model.moves.append(("", flow.start, "start"))
         run.run_from(flow.start)
         return run
@@ -235,7 +235,7 @@ class _Run:
         self.hot_fired = False
         self.lead_changed = True
         self.scope = self.model.scope = self._fresh_scope()
-        self.rescore(self.flow.variables)
+        self.rescore_rules(self.flow.scoring.reading)
         self.effects.append(CancelTimers())
         self.say(self.flow.messages.restart, CauseKind.INTENT, "restart")
         self.jump(self.flow.start)
@@ -398,8 +398,11 @@ class _Run:
 
     def rescore(self, changed: Iterable[str]) -> str | None:
         """Re-check the rules that read a changed value. Returns a goto target if the lead just turned hot."""
+        return self.rescore_rules(self.flow.scoring.rules_reading(changed))
+
+    def rescore_rules(self, rules: Sequence[c.ScoreRule]) -> str | None:
+        """Re-check `rules` (in file order). Returns a goto target if the lead just turned hot."""
         scoring = self.flow.scoring
-        rules = scoring.rules_reading(changed)
         if not rules:
             return None
         scored = {entry.rule for entry in self.ledger}

@@ -259,7 +259,8 @@ def _scoring(build: _Build, spec: s.ScoringSpec) -> c.Scoring:
     return c.Scoring(rules=tuple(rules), hot=spec.hot, warm=spec.warm,
                      on_hot=_action(build, ("scoring", "on_hot"), spec.on_hot),
                      rules_by_name={k: tuple(v) for k, v in by_name.items()},
-                     order={rule.id: index for index, rule in enumerate(rules)})
+                     order={rule.id: index for index, rule in enumerate(rules)},
+                     reading=tuple(rule for rule in rules if rule.when.names))
 
 
 def _messages(build: _Build, spec: s.FlowSpec) -> c.Messages:
