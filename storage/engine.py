@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
@@ -14,6 +16,22 @@ from bot.errors import StorageError
 
 # busy_timeout comes first so that switching to WAL waits for a lock instead of failing.
 SQLITE_PRAGMAS = ("busy_timeout=5000", "journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON")
+
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+def json_dumps(value: Any) -> str:
+    """How JSON columns are written: orjson, about ten times faster than the standard library (a turn writes the
+    state, the lead and each message's payload). Integers beyond 64 bits, which orjson refuses, fall back to
+    the standard library, so any value a flow can hold is stored."""
+    try:
+        return orjson.dumps(value, option=_ORJSON_OPTIONS).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+# Reading stays with the standard library: orjson reads an integer beyond 64 bits as a float, losing digits.
+_ENGINE_OPTIONS: dict[str, Any] = {"json_serializer": json_dumps, "json_deserializer": json.loads}
 
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -104,7 +122,7 @@ def create_engine(database_url: str) -> AsyncEngine:
     if path is not None:
         _ensure_directory(path)
     try:
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, **_ENGINE_OPTIONS)
     except (SQLAlchemyError, ImportError) as exc:
         raise StorageError(f"cannot set up database {redact(url)}: {exc}") from exc
     if url.get_backend_name() == "sqlite":
@@ -124,7 +142,7 @@ def create_sqlite_engine(database_url: str) -> sa.Engine:
     if path is not None:
         _ensure_directory(path)
     try:
-        engine = sa.create_engine(url.set(drivername="sqlite+pysqlite"))
+        engine = sa.create_engine(url.set(drivername="sqlite+pysqlite"), **_ENGINE_OPTIONS)
     except (SQLAlchemyError, ImportError) as exc:
         raise StorageError(f"cannot set up database {redact(url)}: {exc}") from exc
     sa.event.listen(engine, "connect", _on_inline_sqlite_connect)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.engine.codec import lead_from_json, lead_to_json, state_from_json, state_to_json
+from bot.engine.types import ConversationState
 from storage.repository import (
     Author,
     ConversationRecord,
@@ -36,10 +37,24 @@ def conversation_columns(record: ConversationRecord) -> dict[str, Any]:
         "score": state.score,
         "tier": record.tier,
         "values": dict(state.values),
-        "state_json": state_to_json(state),
+        "state_json": _state_without_values(state),
         "attributes": dict(record.attributes),
         "updated_at": to_utc(record.updated_at, f"conversation {record.id} updated_at"),
     }
+
+
+def _state_without_values(state: ConversationState) -> dict[str, Any]:
+    """The state's JSON without its values: they are stored once, in the `values` column."""
+    data = state_to_json(state)
+    del data["values"]
+    return data
+
+
+def _state_from_row(row: Any) -> ConversationState:
+    data = row.state_json
+    if "values" not in data:  # written by _state_without_values; older rows hold their values in both places
+        data = {**data, "values": row.values}
+    return state_from_json(data)
 
 
 def conversation_insert_columns(record: ConversationRecord) -> dict[str, Any]:
@@ -55,7 +70,7 @@ def to_conversation_record(row: Any) -> ConversationRecord:
         id=row.id,
         channel=row.channel,
         external_user_id=row.external_user_id,
-        state=state_from_json(row.state_json),
+        state=_state_from_row(row),
         tier=row.tier,
         attributes=dict(row.attributes),
         created_at=from_db(row.created_at),

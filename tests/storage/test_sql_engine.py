@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from bot.engine.types import ConversationState
 from bot.errors import StorageError
+from storage import migrate
 from storage.engine import normalize_url, redact
+from storage.repository import ConversationRecord
 from storage.sql import SqlAlchemyStore
+
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -57,3 +65,36 @@ async def test_connect_to_an_unreachable_server_names_it_without_the_password() 
 
     assert "s3cret" not in str(caught.value)
     assert "is the database server running" in str(caught.value)
+
+
+async def test_values_are_stored_once_and_rows_holding_them_in_the_state_json_still_load(tmp_path: Path) -> None:
+    """A conversation's values live in the `values` column; rows written when state_json held them too load the
+    same."""
+    url = f"sqlite:///{tmp_path / 'values.db'}"
+    await migrate.upgrade(url)
+    store = await SqlAlchemyStore.connect(url)
+    state = ConversationState(flow_id="f", flow_version="1", channel="web", state="ask", values={"budget": 20000},
+                              started_at=NOW, updated_at=NOW)
+    record = ConversationRecord(id="c" * 32, channel="web", external_user_id="u", state=state, created_at=NOW,
+                                updated_at=NOW)
+    try:
+        async with store.transaction() as uow:
+            await uow.insert_conversation(record)
+    finally:
+        await store.close()
+    database = sqlite3.connect(tmp_path / "values.db")
+    try:
+        stored_values, state_json = database.execute("SELECT \"values\", state_json FROM conversations").fetchone()
+        assert json.loads(stored_values) == {"budget": 20000}
+        assert "values" not in json.loads(state_json)
+        older = {**json.loads(state_json), "values": {"budget": 20000}}
+        with database:
+            database.execute("UPDATE conversations SET state_json = ?", (json.dumps(older),))
+    finally:
+        database.close()
+    store = await SqlAlchemyStore.connect(url)
+    try:
+        async with store.transaction() as uow:
+            assert await uow.get_conversation(record.id) == record
+    finally:
+        await store.close()

@@ -106,6 +106,28 @@ async def test_conversation_round_trip_keeps_state_and_normalises_timestamps_to_
     assert loaded.updated_at.utcoffset() == timedelta(0)
 
 
+async def test_any_value_a_flow_can_hold_round_trips_exactly(
+    store: Store, new_conversation: NewConversation
+) -> None:
+    """JSON columns take integers beyond 64 bits, floats, unicode, control characters and lists unchanged."""
+    record = await _insert(store, new_conversation)
+    values = {"huge": 2**70 + 1, "negative": -(2**65) - 3, "ratio": 0.1, "big_float": 1e300,
+              "text": "Zoë 👋 \u202e <b>\x01", "tags": ["a", "ß"], "flag": True, "nothing": None}
+    changed = replace(record, state=attrs.evolve(record.state, values=values), updated_at=NOW)
+    async with store.transaction() as uow:
+        await uow.update_conversation(changed)
+        await uow.upsert_lead(LeadRecord(conversation_id=record.id, lead=attrs.evolve(_lead(Tier.HOT, 80),
+                                                                                       values=values), updated_at=NOW))
+    async with store.transaction() as uow:
+        loaded = await uow.get_conversation(record.id)
+        lead = await uow.get_lead(record.id)
+
+    assert loaded is not None and lead is not None
+    assert loaded.state.values == values
+    assert lead.lead.values == values
+    assert type(loaded.state.values["huge"]) is int
+
+
 async def test_get_conversation_unknown_is_none(store: Store) -> None:
     async with store.transaction() as uow:
         assert await uow.get_conversation("0" * 32) is None
