@@ -28,6 +28,7 @@ from storage.models import (
     OutboxRow,
     TimerRow,
     TransitionRow,
+    pending_timer,
 )
 from storage.prepared import PreparedStatement, PreparedStatements
 from storage.repository import (
@@ -55,7 +56,7 @@ _timers = cast(sa.Table, TimerRow.__table__)
 _transitions = cast(sa.Table, TransitionRow.__table__)
 _outbox = cast(sa.Table, OutboxRow.__table__)
 
-_PENDING = (_timers.c.fired_at.is_(None), _timers.c.cancelled.is_(False))
+_PENDING = (pending_timer(_timers),)
 
 _GET_CONVERSATION = sa.select(_conversations).where(_conversations.c.id == sa.bindparam("conversation_id"))
 _GET_CONVERSATION_FOR_UPDATE = _GET_CONVERSATION.with_for_update()

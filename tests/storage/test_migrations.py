@@ -9,6 +9,7 @@ import pytest
 
 from bot.errors import StorageError
 from storage import migrate
+from storage.engine import create_engine
 from storage.repository import ConversationRecord
 from storage.sql import SqlAlchemyStore
 
@@ -58,7 +59,7 @@ async def test_downgrade_to_base_removes_every_table(empty_url: str) -> None:
 
 
 def test_the_migrations_ship_inside_the_package() -> None:
-    assert migrate.current_head() == "0001"
+    assert migrate.current_head() == "0002"
     assert (migrate.MIGRATIONS_DIR / "env.py").is_file()
     assert (migrate.MIGRATIONS_DIR / "script.py.mako").is_file()
 
@@ -83,3 +84,31 @@ async def test_migrating_an_unopenable_file_names_it(tmp_path: Path) -> None:
 
     with pytest.raises(StorageError, match=r"cannot create directory .*taken for the SQLite database"):
         await migrate.upgrade(url)
+
+
+async def test_only_pending_timers_are_indexed(empty_url: str) -> None:
+    """Fired and cancelled timers pile up as history; the timer indexes hold only pending ones (0002)."""
+    await migrate.upgrade(empty_url)
+    engine = create_engine(empty_url)
+    try:
+        async with engine.connect() as connection:
+            if empty_url.startswith("sqlite"):
+                query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'timers'"
+            else:
+                query = ("SELECT indexname, indexdef FROM pg_indexes "
+                         "WHERE tablename = 'timers' AND indexname LIKE 'ix_%'")
+            found = dict((await connection.exec_driver_sql(query)).all())
+    finally:
+        await engine.dispose()
+    assert set(found) == {"ix_timers_pending_conversation_id_key", "ix_timers_pending_due_at"}
+    for definition in found.values():
+        assert "fired_at IS NULL" in definition
+        assert "cancelled IS 0" in definition or "cancelled IS false" in definition.replace("FALSE", "false")
+
+
+async def test_downgrading_0002_restores_the_full_timer_indexes(empty_url: str) -> None:
+    await migrate.upgrade(empty_url)
+    await migrate.downgrade(empty_url, "0001")
+    assert await migrate.current_revision(empty_url) == "0001"
+    await migrate.upgrade(empty_url)
+    assert await migrate.schema_diff(empty_url) == []
