@@ -48,9 +48,10 @@ class _Transition(Transition):
     """A transition that, when neither it nor the machine has callbacks (flow machines never do), only checks its
     conditions and changes the state.
 
-    The library's `execute` logs four debug lines and walks five empty callback lists on every trigger: about
-    4 µs of a 12 µs trigger. With any callback present it runs unchanged. Given to the machine through its
-    documented `transition_cls` hook; `_eval_conditions` and `_change_state` are the library's own steps.
+    The library's `execute` logs four debug lines and walks five empty callback lists on every trigger, and its
+    state change calls the empty exit and enter and looks the states up four times: about 5 µs of a 12 µs
+    trigger. With any callback present it runs unchanged. Given to the machine through its documented
+    `transition_cls` hook; `_eval_conditions` and `_change_state` are the library's own steps.
     """
 
     def execute(self, event_data: EventData) -> bool:
@@ -62,6 +63,17 @@ class _Transition(Transition):
         if self.dest:
             self._change_state(event_data)
         return True
+
+    def _change_state(self, event_data: EventData) -> None:
+        """Set the model's state through the machine's public `set_state`. With exit or enter callbacks, or a
+        final destination, the library's own step runs instead (flow states have none of these)."""
+        machine = event_data.machine
+        dest = machine.get_state(self.dest) if self.dest is not None else None
+        if dest is None or machine.get_state(self.source).on_exit or dest.on_enter or dest.final:
+            super()._change_state(event_data)
+            return
+        machine.set_state(dest, event_data.model)
+        event_data.state = dest
 
 
 class _Event(Event):

@@ -83,3 +83,15 @@ def test_a_transition_callback_alone_also_runs() -> None:
     model = TurnModel("small", {})
     assert fire(machine, NEXT, model)
     assert [event.transition.dest for event in seen] == ["end"]
+
+
+def test_reaching_a_final_state_still_runs_the_machine_on_final_callbacks() -> None:
+    machine = _machine()
+    seen: list[str] = []
+    machine.add_states([{"name": "closed", "final": True}])
+    machine.add_transition("close", "end", "closed")
+    machine.on_final.append(lambda event: seen.append(event.state.name))
+    model = TurnModel("end", {})
+    assert fire(machine, "close", model)
+    assert model.state == "closed"
+    assert seen == ["closed"]
