@@ -185,6 +185,9 @@ def _placeholder_value(env: ImmutableSandboxedEnvironment, node: nodes.Node) -> 
         if inner is None:
             return None
         name, args = node.name, [arg.value for arg in node.args if isinstance(arg, nodes.Const)]
+        function = env.filters[name]
+        if getattr(function, "jinja_pass_arg", None) is None:  # needs no context, environment or eval context
+            return lambda scope: function(inner(scope), *args)
         return lambda scope: env.call_filter(name, inner(scope), args)
     return None
 
