@@ -6,6 +6,7 @@ Run: make bench   (or: .venv/bin/python bench/engine.py)
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -121,7 +122,7 @@ def main() -> None:
 
     us = 1e6
     print("salesbot engine benchmark (fastest of repeated runs, one process, one core)")
-    print(f"python {sys.version.split()[0]}")
+    print(f"python {sys.version.split()[0]} at {os.path.realpath(sys.executable)} (its build matters)")
     print()
     print("baseline: bare transitions costs, same run")
     print(f"  build a 40-state Machine            {build40 * 1e3:8.2f} ms  (what a per-message machine would cost)")
