@@ -254,7 +254,8 @@ class ConversationService:
             await uow.upsert_lead(LeadRecord(conversation_id=record.id, lead=effect.lead, updated_at=now))
         elif isinstance(effect, RequestHandoff):
             await uow.add_outbox(OutboxRecord(conversation_id=record.id, kind="handoff", created_at=now, payload={
-                "reason": effect.reason, "team": effect.team, "lead": lead_to_json(effect.lead)}))
+                "reason": effect.reason, "team": effect.team, "repeat": effect.repeat,
+                "lead": lead_to_json(effect.lead)}))
             log.info("handoff requested", extra={"conversation": record.id, "reason": effect.reason})
         elif isinstance(effect, RelayToHuman):
             await uow.add_outbox(OutboxRecord(conversation_id=record.id, kind="relay", created_at=now,

@@ -151,6 +151,7 @@ async def test_handoff_goes_to_the_outbox_and_the_lead_is_kept(store: Store) -> 
         log = await uow.list_transitions(cid)
     assert [o.kind for o in outbox] == ["handoff"]
     assert outbox[0].payload["lead"]["flow_id"] == "default"
+    assert outbox[0].payload["repeat"] is False
     assert lead is not None and lead.lead.flow_id == "default"
     assert [(t.source, t.dest) for t in log] == [("", "welcome"), ("welcome", "ask_name")]
 

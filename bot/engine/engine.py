@@ -432,9 +432,9 @@ class _Run:
         return None
 
     def request_handoff(self, reason: str, team: str) -> None:
-        self.handoff_requested = True
+        repeat, self.handoff_requested = self.handoff_requested, True
         self.lead_changed = True
-        self.effects.append(RequestHandoff(reason=reason, team=team, lead=self.summary()))
+        self.effects.append(RequestHandoff(reason=reason, team=team, lead=self.summary(), repeat=repeat))
 
     def summary(self) -> LeadSummary:
         """The lead as it stands. It holds the current values, so a later change copies them (see set_value)."""

@@ -205,11 +205,17 @@ class LeadSummary:
 
 @attrs.frozen(kw_only=True, slots=False)
 class RequestHandoff:
-    """Ask for a human. Delivered to Slack by the handoff adapter."""
+    """Ask for a human. Delivered to Slack by the handoff adapter.
+
+    `repeat` is True when the conversation had already asked for a person (a hot lead that later books a
+    demo asks twice): the team was alerted about this lead once, so this request belongs with that alert
+    rather than in a second one. A restart starts counting again.
+    """
 
     reason: str
     team: str
     lead: LeadSummary
+    repeat: bool = False
 
 
 @attrs.frozen(kw_only=True, slots=False)

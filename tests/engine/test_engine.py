@@ -386,3 +386,20 @@ states:
     turn = Talk(flow).send(Started(channel="web", attributes={"utm_source": "google"}))
     assert texts(turn) == ["Welcome, Google visitor!"]
     assert texts(Talk(flow).send(Started(channel="web"))) == ["Welcome!"]
+
+
+HOT_LEAD = ["Dana Scully", "Acme Corp", "founder", "I make the decision", "about 300 people", "churn and reporting",
+            "next quarter", "$50k a year", "dana@acme.com", "+1 415 555 2671"]
+
+
+def test_a_lead_asking_twice_marks_the_second_handoff_as_a_repeat(default_flow) -> None:  # type: ignore[no-untyped-def]
+    """The default flow alerts sales when the lead turns hot, and again when it books a demo: one lead, so the
+    second request is marked to join the first alert. A restart starts a new lead."""
+    talk = Talk(default_flow)
+    talk.start()
+    handoffs = [e for text in HOT_LEAD for e in talk.say(text).effects if isinstance(e, RequestHandoff)]
+    assert [(h.reason, h.repeat) for h in handoffs] == [("Hot lead: score 90", False),
+                                                        ("Hot lead ready for a demo", True)]
+    talk.say("start over")
+    again = [e for text in HOT_LEAD[:8] for e in talk.say(text).effects if isinstance(e, RequestHandoff)]
+    assert [(h.reason, h.repeat) for h in again] == [("Hot lead: score 90", False)]
