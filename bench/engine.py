@@ -87,10 +87,11 @@ def bare_costs(states: int) -> tuple[float, Callable[[], None]]:
     return build_cost, trigger
 
 
-def long_conversation(flow, turns: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def long_conversation(flow, turns: int) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
     """Per-turn cost early and late in a long conversation (an FAQ asked over and over). The engine is pure, so
     the same FAQ turn is timed from the state after 100 turns and from the state after `turns`, alternately,
-    so both see the same machine speed; fastest of 15 rounds each."""
+    so both see the same machine speed. Returns the fastest of 15 rounds each, and the median over the rounds
+    of late/early (a round's two timings are taken back to back, so their ratio drifts least)."""
     faq = TextReceived(text="how much does it cost")
     state = step(flow, None, Started(channel="bench"), NOW).state
     saved = {}
@@ -102,7 +103,7 @@ def long_conversation(flow, turns: int) -> tuple[float, float]:  # type: ignore[
     for _ in range(15):
         early.append(best_of(lambda: step(flow, saved[100], faq, NOW), repeat=1, number=200))
         late.append(best_of(lambda: step(flow, saved[turns], faq, NOW), repeat=1, number=200))
-    return min(early), min(late)
+    return min(early), min(late), statistics.median(b / a for a, b in zip(early, late, strict=True))
 
 
 def main() -> None:
@@ -118,7 +119,7 @@ def main() -> None:
     build200, _ = bare_costs(200)
     turn_default, trigger40, ratio_default = interleaved(default, DEFAULT_SCRIPT, trigger)
     turn_200, _, ratio_200 = interleaved(flow200, script200, trigger, rounds=5)
-    early, late = long_conversation(default, 2000)
+    early, late, growth = long_conversation(default, 2000)
 
     us = 1e6
     print("salesbot engine benchmark (fastest of repeated runs, one process, one core)")
@@ -135,7 +136,8 @@ def main() -> None:
     print(f"  generated 200-state flow            {turn_200 * us:8.1f} µs/turn  "
           f"{1 / turn_200:10,.0f} turns/s  ({ratio_200:.1f}x a bare trigger)")
     print(f"  long conversation, turn 101         {early * us:8.1f} µs/turn")
-    print(f"  long conversation, turn 2001        {late * us:8.1f} µs/turn  (flat: {late / early:.2f}x)")
+    print(f"  long conversation, turn 2001        {late * us:8.1f} µs/turn  (flat: {growth:.2f}x, median of "
+          "paired rounds)")
     print()
     print("load + validate + compile")
     print(f"  default flow ({len(default.states)} states)            {load_default * 1e3:8.1f} ms")
