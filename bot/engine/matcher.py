@@ -35,6 +35,7 @@ class IntentSpec:
     keywords: tuple[str, ...] = ()
 
 
+# attrs rather than a dataclass: one is built on most turns, and attrs builds it faster (see bot.engine.types)
 @attrs.frozen(kw_only=True, slots=False)
 class Match:
     """A recognised intent. `example` is the example or keyword that matched best, to explain the reply."""

@@ -46,6 +46,7 @@ class AnswerSpec:
     region: str = "US"  # phone: assumed for numbers without a +country code
 
 
+# attrs rather than a dataclass: one is built on most turns, and attrs builds it faster (see bot.engine.types)
 @attrs.frozen(kw_only=True, slots=False)
 class Parsed:
     """The outcome of parsing one answer.
