@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+import attrs
 
 from bot.errors import StorageError
 from storage.repository import (
@@ -88,7 +90,7 @@ class InMemoryUnitOfWork:
             raise StorageError(
                 f"cannot update conversation {record.id}: it does not exist; insert_conversation first"
             )
-        self._t.conversations[record.id] = replace(_conversation(record), created_at=old.created_at)
+        self._t.conversations[record.id] = attrs.evolve(_conversation(record), created_at=old.created_at)
 
     async def find_inbound(self, channel: str, channel_message_id: str) -> MessageRecord | None:
         for message in self._t.messages.values():
@@ -103,7 +105,7 @@ class InMemoryUnitOfWork:
     async def add_message(self, record: MessageRecord) -> MessageRecord:
         self._check_message(record)
         created_at = to_utc(record.created_at, f"message of conversation {record.conversation_id} created_at")
-        stored = replace(
+        stored = attrs.evolve(
             record, id=self._t.next_id("messages"), created_at=created_at, payload=dict(record.payload)
         )
         self._t.messages[stored.id or 0] = stored
@@ -165,14 +167,14 @@ class InMemoryUnitOfWork:
                 "the conversation does not exist"
             )
         updated_at = to_utc(record.updated_at, f"lead of conversation {record.conversation_id} updated_at")
-        self._t.leads[record.conversation_id] = replace(record, updated_at=updated_at)
+        self._t.leads[record.conversation_id] = attrs.evolve(record, updated_at=updated_at)
 
     async def get_lead(self, conversation_id: str) -> LeadRecord | None:
         return self._t.leads.get(conversation_id)
 
     async def save_flow_version(self, record: FlowVersionRecord) -> None:
         created_at = to_utc(record.created_at, f"flow {record.flow_id} version created_at")
-        self._t.flows.setdefault((record.flow_id, record.version), replace(record, created_at=created_at))
+        self._t.flows.setdefault((record.flow_id, record.version), attrs.evolve(record, created_at=created_at))
 
     async def get_flow_version(self, flow_id: str, version: str) -> FlowVersionRecord | None:
         return self._t.flows.get((flow_id, version))
@@ -180,9 +182,9 @@ class InMemoryUnitOfWork:
     async def schedule_timer(self, record: TimerRecord) -> None:
         for timer in self._pending_timers(record.conversation_id):
             if timer.key == record.key:
-                self._t.timers[timer.id or 0] = replace(timer, cancelled=True)
+                self._t.timers[timer.id or 0] = attrs.evolve(timer, cancelled=True)
         timer_id = self._t.next_id("timers")
-        self._t.timers[timer_id] = replace(
+        self._t.timers[timer_id] = attrs.evolve(
             record,
             id=timer_id,
             due_at=to_utc(record.due_at, f"timer {record.key} due_at"),
@@ -194,7 +196,7 @@ class InMemoryUnitOfWork:
     async def cancel_timers(self, conversation_id: str, prefix: str = "") -> int:
         cancelled = [t for t in self._pending_timers(conversation_id) if t.key.startswith(prefix)]
         for timer in cancelled:
-            self._t.timers[timer.id or 0] = replace(timer, cancelled=True)
+            self._t.timers[timer.id or 0] = attrs.evolve(timer, cancelled=True)
         return len(cancelled)
 
     async def due_timers(self, now: datetime, limit: int = 100) -> list[TimerRecord]:
@@ -206,7 +208,7 @@ class InMemoryUnitOfWork:
         timer = self._t.timers.get(timer_id)
         if timer is None or timer.fired_at is not None or timer.cancelled:
             return False
-        self._t.timers[timer_id] = replace(timer, fired_at=to_utc(now, "claim_timer(now)"))
+        self._t.timers[timer_id] = attrs.evolve(timer, fired_at=to_utc(now, "claim_timer(now)"))
         return True
 
     def _pending_timers(self, conversation_id: str | None = None) -> list[TimerRecord]:
@@ -219,14 +221,14 @@ class InMemoryUnitOfWork:
     async def add_transitions(self, records: Sequence[TransitionRecord]) -> None:
         for record in records:
             at = to_utc(record.at, f"transition {record.source}->{record.dest} at")
-            self._t.transitions.append(replace(record, at=at))
+            self._t.transitions.append(attrs.evolve(record, at=at))
 
     async def list_transitions(self, conversation_id: str) -> list[TransitionRecord]:
         return [t for t in self._t.transitions if t.conversation_id == conversation_id]
 
     async def add_outbox(self, record: OutboxRecord) -> OutboxRecord:
         outbox_id = self._t.next_id("outbox")
-        stored = replace(
+        stored = attrs.evolve(
             record,
             id=outbox_id,
             payload=dict(record.payload),
@@ -246,7 +248,7 @@ class InMemoryUnitOfWork:
         if row is None:
             raise StorageError(f"cannot mark outbox row {outbox_id} done: no such row")
         if row.done_at is None:
-            self._t.outbox[outbox_id] = replace(row, done_at=to_utc(now, "mark_outbox_done(now)"))
+            self._t.outbox[outbox_id] = attrs.evolve(row, done_at=to_utc(now, "mark_outbox_done(now)"))
 
 
 class InMemoryStore:
@@ -280,7 +282,7 @@ class InMemoryStore:
 
 
 def _conversation(record: ConversationRecord) -> ConversationRecord:
-    return replace(
+    return attrs.evolve(
         record,
         attributes=dict(record.attributes),
         created_at=to_utc(record.created_at, f"conversation {record.id} created_at"),

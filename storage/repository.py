@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
+
+import attrs
 
 from bot.engine.types import ConversationState, LeadSummary
 
@@ -25,7 +26,7 @@ class Author(StrEnum):
     REP = "rep"
 
 
-@dataclass(frozen=True, kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class ConversationRecord:
     """A conversation row. `state` is the engine's state; the status and score columns are derived from it."""
 
@@ -36,12 +37,12 @@ class ConversationRecord:
     # The lead tier of the state's score. The state cannot know it (thresholds live in the flow), so the
     # service sets it; a copy of the lead's tier, kept here so conversations can be listed by tier.
     tier: str | None = None
-    attributes: Mapping[str, str] = field(default_factory=dict)
+    attributes: Mapping[str, str] = attrs.field(factory=dict)
     created_at: datetime
     updated_at: datetime
 
 
-@dataclass(frozen=True, kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class MessageRecord:
     """One message in or out. `id` is assigned by the store and grows monotonically per database."""
 
@@ -50,7 +51,7 @@ class MessageRecord:
     author: Author
     text: str
     created_at: datetime
-    payload: JsonObject = field(default_factory=dict)  # options, buttons, choice, state
+    payload: JsonObject = attrs.field(factory=dict)  # options, buttons, choice, state
     cause_kind: str | None = None
     cause_id: str | None = None
     channel: str = ""
@@ -59,7 +60,7 @@ class MessageRecord:
     id: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class LeadRecord:
     """The latest summary of a conversation's lead."""
 
@@ -68,7 +69,7 @@ class LeadRecord:
     updated_at: datetime
 
 
-@dataclass(frozen=True, kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class FlowVersionRecord:
     """An immutable published version of a flow file. `version` is the content hash."""
 
@@ -78,7 +79,7 @@ class FlowVersionRecord:
     created_at: datetime
 
 
-@dataclass(frozen=True, kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class TimerRecord:
     """A timer the engine asked for. Fires at most once."""
 
@@ -90,7 +91,7 @@ class TimerRecord:
     cancelled: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class TransitionRecord:
     """One row of the event log of state transitions."""
 
@@ -104,7 +105,7 @@ class TransitionRecord:
     at: datetime
 
 
-@dataclass(frozen=True, kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class OutboxRecord:
     """An effect to deliver outside the database (Slack alert, relay), written in the turn's transaction."""
 

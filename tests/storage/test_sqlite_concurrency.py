@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -84,7 +83,7 @@ async def test_two_engines_on_one_file_never_lose_a_read_modify_write(
                 assert current is not None
                 await asyncio.sleep(0)  # let the other engine try to get in between the read and the write
                 turn = current.state.turn + 1
-                await uow.update_conversation(replace(current, state=attrs.evolve(current.state, turn=turn)))
+                await uow.update_conversation(attrs.evolve(current, state=attrs.evolve(current.state, turn=turn)))
 
         async with asyncio.timeout(60):
             await asyncio.gather(*(increment(stores[i % 2]) for i in range(40)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -113,7 +112,7 @@ async def test_any_value_a_flow_can_hold_round_trips_exactly(
     record = await _insert(store, new_conversation)
     values = {"huge": 2**70 + 1, "negative": -(2**65) - 3, "ratio": 0.1, "big_float": 1e300,
               "text": "Zoë 👋 \u202e <b>\x01", "tags": ["a", "ß"], "flag": True, "nothing": None}
-    changed = replace(record, state=attrs.evolve(record.state, values=values), updated_at=NOW)
+    changed = attrs.evolve(record, state=attrs.evolve(record.state, values=values), updated_at=NOW)
     async with store.transaction() as uow:
         await uow.update_conversation(changed)
         await uow.upsert_lead(LeadRecord(conversation_id=record.id, lead=attrs.evolve(_lead(Tier.HOT, 80),
@@ -138,7 +137,7 @@ async def test_update_conversation_replaces_state_but_not_created_at(
     store: Store, new_conversation: NewConversation
 ) -> None:
     record = await _insert(store, new_conversation)
-    changed = replace(
+    changed = attrs.evolve(
         record,
         state=_ended(record.state),
         tier="hot",
@@ -152,14 +151,14 @@ async def test_update_conversation_replaces_state_but_not_created_at(
     async with store.transaction() as uow:
         loaded = await uow.get_conversation(record.id)
 
-    assert loaded == replace(changed, created_at=record.created_at)
+    assert loaded == attrs.evolve(changed, created_at=record.created_at)
 
 
 async def test_writes_are_visible_later_in_the_same_transaction(
     store: Store, new_conversation: NewConversation
 ) -> None:
     record = new_conversation()
-    changed = replace(record, state=_ended(record.state), updated_at=NOW)
+    changed = attrs.evolve(record, state=_ended(record.state), updated_at=NOW)
 
     async with store.transaction() as uow:
         await uow.insert_conversation(record)
@@ -180,7 +179,7 @@ async def test_insert_twice_or_update_unknown_conversation_raises(
             await uow.insert_conversation(record)
     with pytest.raises(StorageError, match=r"cannot update conversation 0+: it does not exist"):
         async with store.transaction() as uow:
-            await uow.update_conversation(replace(record, id="0" * 32))
+            await uow.update_conversation(attrs.evolve(record, id="0" * 32))
 
 
 async def test_find_latest_conversation_picks_the_most_recently_updated(
@@ -269,7 +268,7 @@ async def test_add_message_returns_the_stored_record(store: Store, new_conversat
         listed = await uow.list_messages(record.id)
 
     assert stored.id is not None
-    assert stored == replace(reply, id=stored.id)
+    assert stored == attrs.evolve(reply, id=stored.id)
     assert listed == [stored]
 
 
@@ -351,7 +350,7 @@ async def test_add_inbound_stores_a_new_message_and_nothing_for_a_seen_channel_m
         listed = await uow.list_messages(record.id)
 
     assert first is not None and first.id is not None
-    assert first == replace(_inbound(record.id, "hi", "m-1"), id=first.id)
+    assert first == attrs.evolve(_inbound(record.id, "hi", "m-1"), id=first.id)
     assert again is None and later is None
     assert elsewhere is not None and all(message is not None for message in unkeyed)
     assert [m.text for m in listed] == ["hi", "same id, other channel", "no id", "no id"]
@@ -371,7 +370,7 @@ async def test_add_messages_stores_a_batch_in_order(store: Store, new_conversati
 
     ids = [m.id or 0 for m in stored]
     assert ids == sorted(ids) and 0 not in ids and len(set(ids)) == 3
-    assert stored == [replace(reply, id=message_id) for reply, message_id in zip(replies, ids, strict=True)]
+    assert stored == [attrs.evolve(reply, id=message_id) for reply, message_id in zip(replies, ids, strict=True)]
     assert len(single) == 1 and (single[0].id or 0) > ids[-1]
     assert none == []
     async with store.transaction() as uow:
@@ -429,7 +428,7 @@ async def test_save_flow_version_is_idempotent(store: Store) -> None:
     async with store.transaction() as uow:
         await uow.save_flow_version(first)
     async with store.transaction() as uow:
-        await uow.save_flow_version(replace(first, created_at=NOW + timedelta(days=1)))
+        await uow.save_flow_version(attrs.evolve(first, created_at=NOW + timedelta(days=1)))
 
     async with store.transaction() as uow:
         assert await uow.get_flow_version("demo", "abc123") == first
