@@ -40,7 +40,6 @@ from storage.repository import (
     ConversationRecord,
     Direction,
     FlowVersionRecord,
-    LeadRecord,
     MessageRecord,
     OutboxRecord,
     Store,
@@ -103,7 +102,7 @@ class ConversationService:
             if version not in self._stored_versions:  # versions are immutable and never deleted
                 await uow.save_flow_version(FlowVersionRecord(flow_id=flow.id, version=flow.version,
                                                               content=self.flows.content(flow), created_at=now))
-            await uow.insert_conversation(record)
+            await uow.insert_conversation(record, lead=_lead(turn))
             replies = await self._save_turn(uow, record, turn, None, now)
         self._stored_versions.add(version)
         return TurnResult(conversation=record, replies=replies)
@@ -186,7 +185,7 @@ class ConversationService:
                     return await self._replay(uow, record, channel_message_id or "")
             turn = engine.step(flow, record.state, inbound, now)
             record = _advance(record, flow, turn.state, now)
-            await uow.update_conversation(record)
+            await uow.update_conversation(record, lead=_lead(turn))
             replies = await self._save_turn(uow, record, turn, stored_in.id if stored_in else None, now)
         return TurnResult(conversation=record, replies=replies, inbound=stored_in)
 
@@ -216,7 +215,7 @@ class ConversationService:
             flow = await self._flow_for(uow, record.state)
             turn = engine.step(flow, record.state, TimerFired(key=timer.key), now)
             record = _advance(record, flow, turn.state, now)
-            await uow.update_conversation(record)
+            await uow.update_conversation(record, lead=_lead(turn))
             replies = await self._save_turn(uow, record, turn, None, now)
         await self._notify(record, replies)
         return True
@@ -246,12 +245,12 @@ class ConversationService:
         return tuple(replies)
 
     async def _apply(self, uow: UnitOfWork, record: ConversationRecord, effect: Effect, now: datetime) -> None:
+        """Carry out one effect in the turn's transaction. LeadUpdated is not here: the turn's last lead summary
+        is saved with the conversation row (see _lead)."""
         if isinstance(effect, ScheduleTimer):
             await uow.schedule_timer(TimerRecord(conversation_id=record.id, key=effect.key, due_at=effect.due_at))
         elif isinstance(effect, CancelTimers):
             await uow.cancel_timers(record.id, effect.prefix)
-        elif isinstance(effect, LeadUpdated):
-            await uow.upsert_lead(LeadRecord(conversation_id=record.id, lead=effect.lead, updated_at=now))
         elif isinstance(effect, RequestHandoff):
             await uow.add_outbox(OutboxRecord(conversation_id=record.id, kind="handoff", created_at=now, payload={
                 "reason": effect.reason, "team": effect.team, "repeat": effect.repeat,
@@ -280,6 +279,14 @@ def _advance(record: ConversationRecord, flow: CompiledFlow, state: Conversation
     return ConversationRecord(id=record.id, channel=record.channel, external_user_id=record.external_user_id,
                               state=state, tier=_tier(flow, state), attributes=record.attributes,
                               created_at=record.created_at, updated_at=now)
+
+
+def _lead(turn: Turn) -> LeadSummary | None:
+    """The turn's last lead summary: saved with the conversation row (LeadUpdated needs nothing else)."""
+    for effect in reversed(turn.effects):
+        if isinstance(effect, LeadUpdated):
+            return effect.lead
+    return None
 
 
 def _tier(flow: CompiledFlow, state: ConversationState) -> str:

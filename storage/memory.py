@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from bot.engine.types import LeadSummary
 from bot.errors import StorageError
 from storage.repository import (
     ConversationRecord,
@@ -76,21 +77,27 @@ class InMemoryUnitOfWork:
         ]
         return max(mine, key=lambda c: (c.updated_at, c.created_at, c.id), default=None)
 
-    async def insert_conversation(self, record: ConversationRecord) -> None:
+    async def insert_conversation(self, record: ConversationRecord, *, lead: LeadSummary | None = None) -> None:
         if record.id in self._t.conversations:
             raise StorageError(
                 f"cannot insert conversation {record.id}: a conversation with this id already exists; "
                 "use update_conversation to change it"
             )
-        self._t.conversations[record.id] = _conversation(record)
+        self._t.conversations[record.id] = stored = _conversation(record)
+        self._record_lead(stored, lead)
 
-    async def update_conversation(self, record: ConversationRecord) -> None:
+    async def update_conversation(self, record: ConversationRecord, *, lead: LeadSummary | None = None) -> None:
         old = self._t.conversations.get(record.id)
         if old is None:
             raise StorageError(
                 f"cannot update conversation {record.id}: it does not exist; insert_conversation first"
             )
-        self._t.conversations[record.id] = attrs.evolve(_conversation(record), created_at=old.created_at)
+        self._t.conversations[record.id] = stored = attrs.evolve(_conversation(record), created_at=old.created_at)
+        self._record_lead(stored, lead)
+
+    def _record_lead(self, stored: ConversationRecord, lead: LeadSummary | None) -> None:
+        if lead is not None:
+            self._t.leads[stored.id] = LeadRecord(conversation_id=stored.id, lead=lead, updated_at=stored.updated_at)
 
     async def find_inbound(self, channel: str, channel_message_id: str) -> MessageRecord | None:
         for message in self._t.messages.values():
@@ -159,15 +166,6 @@ class InMemoryUnitOfWork:
             for _, m in sorted(self._t.messages.items())
             if m.reply_to == message_id and m.direction == Direction.OUT
         ]
-
-    async def upsert_lead(self, record: LeadRecord) -> None:
-        if record.conversation_id not in self._t.conversations:
-            raise StorageError(
-                f"cannot record the lead of conversation {record.conversation_id}: "
-                "the conversation does not exist"
-            )
-        updated_at = to_utc(record.updated_at, f"lead of conversation {record.conversation_id} updated_at")
-        self._t.leads[record.conversation_id] = attrs.evolve(record, updated_at=updated_at)
 
     async def get_lead(self, conversation_id: str) -> LeadRecord | None:
         return self._t.leads.get(conversation_id)

@@ -61,6 +61,10 @@ class ConversationRow(Base):
     attributes: Mapped[Json]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The lead summary of the last turn that recorded one (codec.lead_to_json), and when; NULL before the first.
+    # Kept in this row rather than a table of its own: a turn then writes one row, not two.
+    lead: Mapped[Json | None] = mapped_column(sa.JSON(none_as_null=True))
+    lead_updated_at: Mapped[datetime | None]
 
 
 class MessageRow(Base):
@@ -83,24 +87,6 @@ class MessageRow(Base):
     channel_message_id: Mapped[str | None] = mapped_column(sa.String(255))
     reply_to: Mapped[int | None] = mapped_column(sa.ForeignKey("messages.id"), index=True)
     created_at: Mapped[datetime]
-
-
-class LeadRow(Base):
-    __tablename__ = "leads"
-
-    conversation_id: Mapped[str] = mapped_column(
-        sa.String(32), sa.ForeignKey("conversations.id"), primary_key=True
-    )
-    flow_id: Mapped[str] = mapped_column(sa.String(128))
-    state: Mapped[str] = mapped_column(sa.String(128))
-    score: Mapped[int]
-    tier: Mapped[str] = mapped_column(sa.String(32))
-    status: Mapped[str] = mapped_column(sa.String(32))
-    outcome: Mapped[str | None] = mapped_column(sa.String(32))
-    values: Mapped[Json]
-    reasons: Mapped[list[Json]] = mapped_column(sa.JSON)
-    objections: Mapped[Json]
-    updated_at: Mapped[datetime]
 
 
 class FlowVersionRow(Base):

@@ -130,11 +130,12 @@ class UnitOfWork(Protocol):
     ) -> ConversationRecord | None:
         """The most recently updated conversation of this user on this channel, if any."""
 
-    async def insert_conversation(self, record: ConversationRecord) -> None:
-        """Create a conversation."""
+    async def insert_conversation(self, record: ConversationRecord, *, lead: LeadSummary | None = None) -> None:
+        """Create a conversation, with the summary of its lead if the first turn recorded one."""
 
-    async def update_conversation(self, record: ConversationRecord) -> None:
-        """Save a conversation's new state."""
+    async def update_conversation(self, record: ConversationRecord, *, lead: LeadSummary | None = None) -> None:
+        """Save a conversation's new state. A `lead` replaces the recorded lead summary (as of
+        `record.updated_at`); without one the recorded summary stays as it was."""
 
     async def find_inbound(self, channel: str, channel_message_id: str) -> MessageRecord | None:
         """The inbound message with this channel message id, if it was already stored (dedup)."""
@@ -157,11 +158,8 @@ class UnitOfWork(Protocol):
     async def replies_to(self, message_id: int) -> list[MessageRecord]:
         """The outbound messages produced in answer to an inbound message, in order."""
 
-    async def upsert_lead(self, record: LeadRecord) -> None:
-        """Insert or replace the lead of a conversation."""
-
     async def get_lead(self, conversation_id: str) -> LeadRecord | None:
-        """The lead of a conversation, if one was recorded."""
+        """The lead summary last recorded with the conversation (see update_conversation), if any."""
 
     async def save_flow_version(self, record: FlowVersionRecord) -> None:
         """Store a flow version; saving the same (flow_id, version) again is a no-op."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.engine.codec import lead_from_json, lead_to_json, state_from_json, state_to_json
-from bot.engine.types import ConversationState
+from bot.engine.types import ConversationState, LeadSummary
 from storage.repository import (
     Author,
     ConversationRecord,
@@ -23,10 +23,11 @@ from storage.repository import (
 from storage.utc import from_db, to_utc
 
 
-def conversation_columns(record: ConversationRecord) -> dict[str, Any]:
-    """The columns update_conversation rewrites: everything but the id and creation time."""
+def conversation_columns(record: ConversationRecord, lead: LeadSummary | None = None) -> dict[str, Any]:
+    """The columns update_conversation rewrites: everything but the id and creation time, and the lead's
+    columns only when there is a new lead summary."""
     state = record.state
-    return {
+    columns = {
         "channel": record.channel,
         "external_user_id": record.external_user_id,
         "flow_id": state.flow_id,
@@ -41,6 +42,10 @@ def conversation_columns(record: ConversationRecord) -> dict[str, Any]:
         "attributes": dict(record.attributes),
         "updated_at": to_utc(record.updated_at, f"conversation {record.id} updated_at"),
     }
+    if lead is not None:
+        columns["lead"] = lead_to_json(lead)
+        columns["lead_updated_at"] = columns["updated_at"]
+    return columns
 
 
 def _state_without_values(state: ConversationState) -> dict[str, Any]:
@@ -57,9 +62,9 @@ def _state_from_row(row: Any) -> ConversationState:
     return state_from_json(data)
 
 
-def conversation_insert_columns(record: ConversationRecord) -> dict[str, Any]:
-    """Every column of a new conversations row."""
-    columns = conversation_columns(record)
+def conversation_insert_columns(record: ConversationRecord, lead: LeadSummary | None = None) -> dict[str, Any]:
+    """Every column of a new conversations row (the lead's stay NULL without a lead summary)."""
+    columns = conversation_columns(record, lead)
     columns["id"] = record.id
     columns["created_at"] = to_utc(record.created_at, f"conversation {record.id} created_at")
     return columns
@@ -130,39 +135,11 @@ def to_message_record(row: Any) -> MessageRecord:
     )
 
 
-def lead_columns(record: LeadRecord) -> dict[str, Any]:
-    """All columns of a leads row, from the codec's encoding of the summary."""
-    data = lead_to_json(record.lead)
-    return {
-        "conversation_id": record.conversation_id,
-        "flow_id": data["flow_id"],
-        "state": data["state"],
-        "score": data["score"],
-        "tier": data["tier"],
-        "status": data["status"],
-        "outcome": data["outcome"],
-        "values": data["values"],
-        "reasons": data["reasons"],
-        "objections": data["objections"],
-        "updated_at": to_utc(record.updated_at, f"lead of conversation {record.conversation_id} updated_at"),
-    }
-
-
-def to_lead_record(row: Any) -> LeadRecord:
-    data = {
-        "flow_id": row.flow_id,
-        "state": row.state,
-        "status": row.status,
-        "outcome": row.outcome,
-        "score": row.score,
-        "tier": row.tier,
-        "reasons": row.reasons,
-        "values": row.values,
-        "objections": row.objections,
-    }
-    return LeadRecord(
-        conversation_id=row.conversation_id, lead=lead_from_json(data), updated_at=from_db(row.updated_at)
-    )
+def to_lead_record(row: Any) -> LeadRecord | None:
+    """The lead recorded in a conversations row (`id`, `lead`, `lead_updated_at`), or None before the first."""
+    if row.lead is None:
+        return None
+    return LeadRecord(conversation_id=row.id, lead=lead_from_json(row.lead), updated_at=from_db(row.lead_updated_at))
 
 
 def timer_columns(record: TimerRecord) -> dict[str, Any]:

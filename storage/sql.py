@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from bot.engine.types import LeadSummary
 from bot.errors import StorageError
 from storage import rows
 from storage.engine import create_engine, create_sqlite_engine, parse_url, storage_error
@@ -23,7 +24,6 @@ from storage.inline import InlineSession
 from storage.models import (
     ConversationRow,
     FlowVersionRow,
-    LeadRow,
     MessageRow,
     OutboxRow,
     TimerRow,
@@ -50,7 +50,6 @@ LOCK_WAIT = 5.0  # seconds to wait for SQLite's write lock held by another proce
 # no per-call structure are built once here, so SQLAlchemy memoizes their cache keys too.
 _conversations = cast(sa.Table, ConversationRow.__table__)
 _messages = cast(sa.Table, MessageRow.__table__)
-_leads = cast(sa.Table, LeadRow.__table__)
 _flow_versions = cast(sa.Table, FlowVersionRow.__table__)
 _timers = cast(sa.Table, TimerRow.__table__)
 _transitions = cast(sa.Table, TransitionRow.__table__)
@@ -58,7 +57,9 @@ _outbox = cast(sa.Table, OutboxRow.__table__)
 
 _PENDING = (pending_timer(_timers),)
 
-_GET_CONVERSATION = sa.select(_conversations).where(_conversations.c.id == sa.bindparam("conversation_id"))
+# A conversation's own columns: the lead summary is only read by get_lead, not decoded at every turn.
+_CONVERSATION_COLUMNS = [column for column in _conversations.c if column.name not in ("lead", "lead_updated_at")]
+_GET_CONVERSATION = sa.select(*_CONVERSATION_COLUMNS).where(_conversations.c.id == sa.bindparam("conversation_id"))
 _GET_CONVERSATION_FOR_UPDATE = _GET_CONVERSATION.with_for_update()
 _INSERT_CONVERSATION = sa.insert(_conversations)
 # An UPDATE without .values() sets the columns named by the parameters; WHERE parameters are named
@@ -93,15 +94,8 @@ _REPLIES_TO = (
 )
 
 
-def _upsert_lead(insert: Any) -> Any:
-    """INSERT ... ON CONFLICT (conversation_id) DO UPDATE every other column to the inserted values."""
-    statement = insert(_leads)
-    updated = {column.name: statement.excluded[column.name] for column in _leads.c if not column.primary_key}
-    return statement.on_conflict_do_update(index_elements=[_leads.c.conversation_id], set_=updated)
-
-
-_UPSERT_LEAD = {"postgresql": _upsert_lead(postgresql.insert), "sqlite": _upsert_lead(sqlite.insert)}
-_GET_LEAD = sa.select(_leads).where(_leads.c.conversation_id == sa.bindparam("conversation_id"))
+_GET_LEAD = sa.select(_conversations.c.id, _conversations.c.lead, _conversations.c.lead_updated_at).where(
+    _conversations.c.id == sa.bindparam("conversation_id"))
 _GET_FLOW_VERSION = sa.select(_flow_versions).where(
     _flow_versions.c.flow_id == sa.bindparam("flow_id"), _flow_versions.c.version == sa.bindparam("version")
 )
@@ -226,7 +220,7 @@ class SqlAlchemyUnitOfWork:
         self, channel: str, external_user_id: str
     ) -> ConversationRecord | None:
         query = (
-            sa.select(_conversations)
+            sa.select(*_CONVERSATION_COLUMNS)
             .where(_conversations.c.channel == channel, _conversations.c.external_user_id == external_user_id)
             .order_by(
                 _conversations.c.updated_at.desc(),
@@ -238,8 +232,8 @@ class SqlAlchemyUnitOfWork:
         row = (await self._run(query)).one_or_none()
         return None if row is None else rows.to_conversation_record(row)
 
-    async def insert_conversation(self, record: ConversationRecord) -> None:
-        columns = rows.conversation_insert_columns(record)
+    async def insert_conversation(self, record: ConversationRecord, *, lead: LeadSummary | None = None) -> None:
+        columns = rows.conversation_insert_columns(record, lead)
         try:
             if self._dialect == "sqlite":
                 await self._count(_INSERT_CONVERSATION, columns)
@@ -251,8 +245,8 @@ class SqlAlchemyUnitOfWork:
                 "use update_conversation to change it"
             ) from exc
 
-    async def update_conversation(self, record: ConversationRecord) -> None:
-        params = rows.conversation_columns(record)
+    async def update_conversation(self, record: ConversationRecord, *, lead: LeadSummary | None = None) -> None:
+        params = rows.conversation_columns(record, lead)
         params["_id"] = record.id
         if await self._count(_UPDATE_CONVERSATION, params) != 1:
             raise StorageError(
@@ -334,16 +328,6 @@ class SqlAlchemyUnitOfWork:
         return [rows.to_message_record(row) for row in await self._all(_REPLIES_TO, {"message_id": message_id})]
 
     # ------------------------------------------------------------ leads and flows
-
-    async def upsert_lead(self, record: LeadRecord) -> None:
-        columns = rows.lead_columns(record)
-        try:
-            await self._count(_UPSERT_LEAD[self._dialect], columns)
-        except IntegrityError as exc:
-            raise StorageError(
-                f"cannot record the lead of conversation {record.conversation_id}: "
-                "the conversation does not exist"
-            ) from exc
 
     async def get_lead(self, conversation_id: str) -> LeadRecord | None:
         row = await self._one(_GET_LEAD, {"conversation_id": conversation_id})

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from bot.engine.codec import lead_to_json
 from bot.errors import StorageError
 from storage import migrate
 from storage.engine import create_engine
+from storage.models import Base
 from storage.repository import ConversationRecord
 from storage.sql import SqlAlchemyStore
 
@@ -55,11 +60,11 @@ async def test_downgrade_to_base_removes_every_table(empty_url: str) -> None:
 
     assert await migrate.current_revision(empty_url) is None
     added = [diff for diff in await migrate.schema_diff(empty_url) if diff.startswith("('add_table'")]
-    assert len(added) == 7
+    assert len(added) == len(Base.metadata.tables) == 6
 
 
 def test_the_migrations_ship_inside_the_package() -> None:
-    assert migrate.current_head() == "0002"
+    assert migrate.current_head() == "0003"
     assert (migrate.MIGRATIONS_DIR / "env.py").is_file()
     assert (migrate.MIGRATIONS_DIR / "script.py.mako").is_file()
 
@@ -110,5 +115,54 @@ async def test_downgrading_0002_restores_the_full_timer_indexes(empty_url: str) 
     await migrate.upgrade(empty_url)
     await migrate.downgrade(empty_url, "0001")
     assert await migrate.current_revision(empty_url) == "0001"
+    await migrate.upgrade(empty_url)
+    assert await migrate.schema_diff(empty_url) == []
+
+
+_LEAD = {"flow_id": "demo", "state": "budget", "status": "active", "outcome": None, "score": 80, "tier": "hot",
+         "reasons": [{"rule": "team_size", "points": 80, "reason": "40 people", "turn": 2}],
+         "values": {"team_size": 40, "huge": 2**70}, "objections": {"price": 1}}
+
+
+async def _execute(url: str, statement: str, params: dict[str, object] | None = None) -> list[tuple[object, ...]]:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            result = await connection.execute(sa.text(statement), params or {})
+            return [tuple(row) for row in result.all()] if result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+async def test_0003_moves_each_lead_into_its_conversation_and_back(empty_url: str) -> None:
+    """Leads recorded before 0003 are read from the conversation afterwards; a downgrade restores the table."""
+    await migrate.upgrade(empty_url, "0002")
+    at = "2026-01-05 12:00:00"
+    for cid in ("c1", "c2"):
+        await _execute(empty_url, "INSERT INTO conversations (id, channel, external_user_id, flow_id, flow_version, "
+                       "state, status, score, \"values\", state_json, attributes, created_at, updated_at) VALUES "
+                       "(:id, 'web', :id, 'demo', 'v1', 'budget', 'active', 80, '{}', '{}', '{}', "
+                       + f"'{at}', '{at}')", {"id": cid})
+    lead_columns = {key: json.dumps(value) if key in ("reasons", "values", "objections") else value
+                    for key, value in _LEAD.items()}
+    await _execute(empty_url, "INSERT INTO leads (conversation_id, flow_id, state, status, outcome, score, tier, "
+                   "reasons, \"values\", objections, updated_at) VALUES ('c1', :flow_id, :state, :status, :outcome, "
+                   f":score, :tier, :reasons, :values, :objections, '{at}')", lead_columns)
+
+    await migrate.upgrade(empty_url)
+    store = await SqlAlchemyStore.connect(empty_url)
+    try:
+        async with store.transaction() as uow:
+            moved, none = await uow.get_lead("c1"), await uow.get_lead("c2")
+    finally:
+        await store.close()
+    assert none is None
+    assert moved is not None and lead_to_json(moved.lead) == _LEAD
+    assert moved.updated_at == datetime(2026, 1, 5, 12, tzinfo=UTC)
+
+    await migrate.downgrade(empty_url, "0002")
+    rows = await _execute(empty_url, "SELECT conversation_id, score, tier, \"values\" FROM leads")
+    assert [(cid, score, tier, json.loads(values) if isinstance(values, str) else values)
+            for cid, score, tier, values in rows] == [("c1", 80, "hot", _LEAD["values"])]
     await migrate.upgrade(empty_url)
     assert await migrate.schema_diff(empty_url) == []

@@ -114,9 +114,7 @@ async def test_any_value_a_flow_can_hold_round_trips_exactly(
               "text": "Zoë 👋 \u202e <b>\x01", "tags": ["a", "ß"], "flag": True, "nothing": None}
     changed = attrs.evolve(record, state=attrs.evolve(record.state, values=values), updated_at=NOW)
     async with store.transaction() as uow:
-        await uow.update_conversation(changed)
-        await uow.upsert_lead(LeadRecord(conversation_id=record.id, lead=attrs.evolve(_lead(Tier.HOT, 80),
-                                                                                       values=values), updated_at=NOW))
+        await uow.update_conversation(changed, lead=attrs.evolve(_lead(Tier.HOT, 80), values=values))
     async with store.transaction() as uow:
         loaded = await uow.get_conversation(record.id)
         lead = await uow.get_lead(record.id)
@@ -394,32 +392,40 @@ def _lead(tier: Tier, score: int) -> LeadSummary:
     )
 
 
-async def test_upsert_lead_inserts_then_replaces(store: Store, new_conversation: NewConversation) -> None:
-    record = await _insert(store, new_conversation)
-    cold = LeadRecord(conversation_id=record.id, lead=_lead(Tier.COLD, 10), updated_at=NOW)
-    hot = LeadRecord(
-        conversation_id=record.id,
-        lead=attrs.evolve(_lead(Tier.HOT, 80), outcome=Outcome.QUALIFIED, status=Status.ENDED),
-        updated_at=NOW + timedelta(minutes=5),
-    )
+async def test_the_lead_is_saved_with_the_conversation_and_kept_until_replaced(
+    store: Store, new_conversation: NewConversation
+) -> None:
+    record = new_conversation()
+    cold = _lead(Tier.COLD, 10)
+    hot = attrs.evolve(_lead(Tier.HOT, 80), outcome=Outcome.QUALIFIED, status=Status.ENDED)
+    later = attrs.evolve(record, updated_at=NOW + timedelta(minutes=5))
+    latest = attrs.evolve(record, updated_at=NOW + timedelta(minutes=9))
 
     async with store.transaction() as uow:
+        await uow.insert_conversation(record)
         assert await uow.get_lead(record.id) is None
-        await uow.upsert_lead(cold)
-        assert await uow.get_lead(record.id) == cold
     async with store.transaction() as uow:
-        assert await uow.get_lead(record.id) == cold
-        await uow.upsert_lead(hot)
-        assert await uow.get_lead(record.id) == hot
+        await uow.update_conversation(later, lead=cold)
+        assert await uow.get_lead(record.id) == LeadRecord(conversation_id=record.id, lead=cold,
+                                                           updated_at=later.updated_at)
+    async with store.transaction() as uow:  # a turn without a new summary keeps the recorded one
+        await uow.update_conversation(latest)
+        assert await uow.get_lead(record.id) == LeadRecord(conversation_id=record.id, lead=cold,
+                                                           updated_at=later.updated_at)
+        await uow.update_conversation(latest, lead=hot)
     async with store.transaction() as uow:
-        assert await uow.get_lead(record.id) == hot
+        assert await uow.get_lead(record.id) == LeadRecord(conversation_id=record.id, lead=hot,
+                                                           updated_at=latest.updated_at)
 
 
-async def test_lead_needs_an_existing_conversation(store: Store) -> None:
-    lead = LeadRecord(conversation_id="0" * 32, lead=_lead(Tier.WARM, 40), updated_at=NOW)
-    with pytest.raises(StorageError, match=r"lead of conversation 0+: the conversation does not exist"):
-        async with store.transaction() as uow:
-            await uow.upsert_lead(lead)
+async def test_a_new_conversation_can_start_with_its_lead(store: Store, new_conversation: NewConversation) -> None:
+    record = new_conversation()
+    async with store.transaction() as uow:
+        await uow.insert_conversation(record, lead=_lead(Tier.WARM, 40))
+    async with store.transaction() as uow:
+        assert await uow.get_lead(record.id) == LeadRecord(conversation_id=record.id, lead=_lead(Tier.WARM, 40),
+                                                           updated_at=record.updated_at)
+        assert await uow.get_lead("0" * 32) is None
 
 
 async def test_save_flow_version_is_idempotent(store: Store) -> None:
