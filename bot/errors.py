@@ -49,3 +49,12 @@ class HandoffError(BotError):
 
 class StorageError(BotError):
     """The database refused an operation or is not reachable."""
+
+
+class ConversationChanged(StorageError):
+    """A conversation was saved by another transaction after this one read it: run the turn again."""
+
+    def __init__(self, conversation_id: str, read: int, stored: int) -> None:
+        super().__init__(f"conversation {conversation_id} was saved by another transaction after this one read it "
+                         f"(revision {read}, now {stored}); nothing was saved: run the turn again")
+        self.conversation_id = conversation_id

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from bot.engine import engine
 from bot.engine.codec import lead_to_json
@@ -33,7 +34,7 @@ from bot.engine.types import (
     Turn,
     Unsubscribed,
 )
-from bot.errors import StorageError
+from bot.errors import ConversationChanged, StorageError
 from bot.flow.registry import FlowRegistry
 from storage.repository import (
     Author,
@@ -50,6 +51,7 @@ from storage.repository import (
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,7 +113,7 @@ class ConversationService:
                      ) -> TurnResult:
         """Run one inbound event on a conversation. A repeated `channel_message_id` returns the first replies."""
         async with self._lock(conversation_id):
-            return await self._handle(conversation_id, inbound, channel_message_id)
+            return await _again_if_changed(lambda: self._handle(conversation_id, inbound, channel_message_id))
 
     async def handle_from_user(self, *, channel: str, external_user_id: str, inbound: Inbound,
                                channel_message_id: str | None = None, flow_id: str | None = None) -> TurnResult:
@@ -205,20 +207,29 @@ class ConversationService:
         return result
 
     async def _fire_timer(self, timer_id: int, timer: TimerRecord) -> bool:
-        async with self._lock(timer.conversation_id), self.store.transaction() as uow:
+        async with self._lock(timer.conversation_id):
+            fired = await _again_if_changed(lambda: self._fire_timer_once(timer_id, timer))
+        if fired is None:
+            return False
+        record, replies = fired
+        await self._notify(record, replies)
+        return True
+
+    async def _fire_timer_once(self, timer_id: int, timer: TimerRecord
+                               ) -> tuple[ConversationRecord, tuple[MessageRecord, ...]] | None:
+        async with self.store.transaction() as uow:
             now = self.clock()
             if not await uow.claim_timer(timer_id, now):
-                return False
+                return None
             record = await uow.get_conversation(timer.conversation_id, for_update=True)
             if record is None:
-                return False
+                return None
             flow = await self._flow_for(uow, record.state)
             turn = engine.step(flow, record.state, TimerFired(key=timer.key), now)
             record = _advance(record, flow, turn.state, now)
             await uow.update_conversation(record, lead=_lead(turn))
             replies = await self._save_turn(uow, record, turn, None, now)
-        await self._notify(record, replies)
-        return True
+        return record, replies
 
     async def _flow_for(self, uow: UnitOfWork, state: ConversationState) -> CompiledFlow:
         flow = self.flows.version(state.flow_id, state.flow_version)
@@ -274,11 +285,30 @@ class ConversationService:
                 log.exception("push listener failed", extra={"conversation": record.id})
 
 
+# A turn reads its conversation, then saves it only over the revision it read. Another worker that saved the
+# same conversation meanwhile makes the save fail and the transaction roll back; the turn then runs again on
+# the row as it now is (the store forgets what it remembered of it). Each retry is a fresh transaction.
+TURN_ATTEMPTS = 3
+
+
+async def _again_if_changed(run: Callable[[], Awaitable[Result]]) -> Result:
+    attempt = 1
+    while True:
+        try:
+            return await run()
+        except ConversationChanged as exc:
+            if attempt == TURN_ATTEMPTS:
+                raise
+            log.info("conversation changed under the turn; running it again",
+                     extra={"conversation": exc.conversation_id, "attempt": attempt})
+            attempt += 1
+
+
 def _advance(record: ConversationRecord, flow: CompiledFlow, state: ConversationState,
              now: datetime) -> ConversationRecord:
     return ConversationRecord(id=record.id, channel=record.channel, external_user_id=record.external_user_id,
                               state=state, tier=_tier(flow, state), attributes=record.attributes,
-                              created_at=record.created_at, updated_at=now)
+                              created_at=record.created_at, updated_at=now, revision=record.revision)
 
 
 def _lead(turn: Turn) -> LeadSummary | None:

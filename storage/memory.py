@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from bot.engine.types import LeadSummary
-from bot.errors import StorageError
+from bot.errors import ConversationChanged, StorageError
 from storage.repository import (
     ConversationRecord,
     Direction,
@@ -92,7 +92,10 @@ class InMemoryUnitOfWork:
             raise StorageError(
                 f"cannot update conversation {record.id}: it does not exist; insert_conversation first"
             )
-        self._t.conversations[record.id] = stored = attrs.evolve(_conversation(record), created_at=old.created_at)
+        if old.revision != record.revision:
+            raise ConversationChanged(record.id, record.revision, old.revision)
+        stored = attrs.evolve(_conversation(record), created_at=old.created_at, revision=record.revision + 1)
+        self._t.conversations[record.id] = stored
         self._record_lead(stored, lead)
 
     def _record_lead(self, stored: ConversationRecord, lead: LeadSummary | None) -> None:

@@ -65,6 +65,8 @@ class ConversationRow(Base):
     # Kept in this row rather than a table of its own: a turn then writes one row, not two.
     lead: Mapped[Json | None] = mapped_column(sa.JSON(none_as_null=True))
     lead_updated_at: Mapped[datetime | None]
+    # Bumped by every update; an update applies only over the revision it read (see update_conversation).
+    revision: Mapped[int] = mapped_column(server_default=sa.text("0"))
 
 
 class MessageRow(Base):

@@ -40,6 +40,9 @@ class ConversationRecord:
     attributes: Mapping[str, str] = attrs.field(factory=dict)
     created_at: datetime
     updated_at: datetime
+    # How many times the row has been updated. A record carries the revision it was read at, and
+    # update_conversation saves it only over that same revision (optimistic concurrency).
+    revision: int = 0
 
 
 @attrs.frozen(kw_only=True, slots=False)
@@ -123,7 +126,8 @@ class UnitOfWork(Protocol):
     async def get_conversation(
         self, conversation_id: str, *, for_update: bool = False
     ) -> ConversationRecord | None:
-        """Load a conversation by id; `for_update` locks its row on databases that support it."""
+        """Load a conversation by id, to update it when `for_update`. Such a read may be answered from the
+        store's memory of rows it saved itself: the update_conversation that follows checks the revision."""
 
     async def find_latest_conversation(
         self, channel: str, external_user_id: str
@@ -134,8 +138,14 @@ class UnitOfWork(Protocol):
         """Create a conversation, with the summary of its lead if the first turn recorded one."""
 
     async def update_conversation(self, record: ConversationRecord, *, lead: LeadSummary | None = None) -> None:
-        """Save a conversation's new state. A `lead` replaces the recorded lead summary (as of
-        `record.updated_at`); without one the recorded summary stays as it was."""
+        """Save a conversation's new state as revision `record.revision + 1`. A `lead` replaces the recorded
+        lead summary (as of `record.updated_at`); without one the recorded summary stays as it was.
+
+        Raises:
+            ConversationChanged: the stored row is no longer at `record.revision` (another transaction saved
+                it since it was read); nothing was saved.
+            StorageError: no such conversation.
+        """
 
     async def find_inbound(self, channel: str, channel_message_id: str) -> MessageRecord | None:
         """The inbound message with this channel message id, if it was already stored (dedup)."""

@@ -6,7 +6,10 @@ Records go in as column dicts for Core statements; rows come back as Core `Row`s
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+import attrs
 
 from bot.engine.codec import lead_from_json, lead_to_json, state_from_json, state_to_json
 from bot.engine.types import ConversationState, LeadSummary
@@ -66,6 +69,7 @@ def conversation_insert_columns(record: ConversationRecord, lead: LeadSummary | 
     """Every column of a new conversations row (the lead's stay NULL without a lead summary)."""
     columns = conversation_columns(record, lead)
     columns["id"] = record.id
+    columns["revision"] = record.revision
     columns["created_at"] = to_utc(record.created_at, f"conversation {record.id} created_at")
     return columns
 
@@ -80,6 +84,19 @@ def to_conversation_record(row: Any) -> ConversationRecord:
         attributes=dict(row.attributes),
         created_at=from_db(row.created_at),
         updated_at=from_db(row.updated_at),
+        revision=row.revision,
+    )
+
+
+def saved_conversation(record: ConversationRecord, revision: int, created_at: datetime) -> ConversationRecord:
+    """The record as a load of the row just saved from it would return it: UTC times, the row's creation time
+    (an update leaves it alone) and `revision`."""
+    return attrs.evolve(
+        record,
+        attributes=dict(record.attributes),
+        created_at=to_utc(created_at, f"conversation {record.id} created_at"),
+        updated_at=to_utc(record.updated_at, f"conversation {record.id} updated_at"),
+        revision=revision,
     )
 
 

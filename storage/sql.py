@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from bot.engine.types import LeadSummary
-from bot.errors import StorageError
+from bot.errors import ConversationChanged, StorageError
 from storage import rows
 from storage.engine import create_engine, create_sqlite_engine, parse_url, storage_error
 from storage.inline import InlineSession
@@ -44,6 +45,7 @@ from storage.repository import (
 from storage.utc import from_db, to_utc
 
 LOCK_WAIT = 5.0  # seconds to wait for SQLite's write lock held by another process
+SAVED_CONVERSATIONS = 4096  # conversations remembered as saved (see SavedConversations): the active ones
 
 # The unit of work runs Core statements on the tables, not ORM statements on the models: the ORM's unit
 # of work (add, flush, identity map, synchronize_session) cost most of a turn's CPU. Statements that take
@@ -64,7 +66,10 @@ _GET_CONVERSATION_FOR_UPDATE = _GET_CONVERSATION.with_for_update()
 _INSERT_CONVERSATION = sa.insert(_conversations)
 # An UPDATE without .values() sets the columns named by the parameters; WHERE parameters are named
 # with a leading underscore, because SQLAlchemy reserves column names for the SET clause.
-_UPDATE_CONVERSATION = sa.update(_conversations).where(_conversations.c.id == sa.bindparam("_id"))
+_UPDATE_CONVERSATION = sa.update(_conversations).where(
+    _conversations.c.id == sa.bindparam("_id"), _conversations.c.revision == sa.bindparam("_revision"))
+_CONVERSATION_REVISION = sa.select(_conversations.c.revision).where(
+    _conversations.c.id == sa.bindparam("conversation_id"))
 _FIND_INBOUND = sa.select(_messages).where(
     _messages.c.channel == sa.bindparam("channel"),
     _messages.c.channel_message_id == sa.bindparam("channel_message_id"),
@@ -138,10 +143,46 @@ _MARK_OUTBOX_DONE = (
 )
 
 
+class SavedConversations:
+    """The conversations this store saved most recently, as saved: a turn then reads its conversation from
+    memory instead of selecting and decoding the row. Safe with other processes and workers on the same
+    database, because every update applies only over the revision it read (update_conversation): a row
+    another process saved meanwhile makes the turn fail with ConversationChanged and run again from the row.
+
+    Bounded: the least recently used entry goes first. Only committed records enter it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._records: OrderedDict[str, ConversationRecord] = OrderedDict()
+
+    def get(self, conversation_id: str) -> ConversationRecord | None:
+        record = self._records.get(conversation_id)
+        if record is not None:
+            self._records.move_to_end(conversation_id)
+        return record
+
+    def put(self, records: Mapping[str, ConversationRecord]) -> None:
+        for conversation_id, record in records.items():
+            self._records[conversation_id] = record
+            self._records.move_to_end(conversation_id)
+        while len(self._records) > self._size:
+            self._records.popitem(last=False)
+
+    def forget(self, conversation_id: str) -> None:
+        self._records.pop(conversation_id, None)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
 class SqlAlchemyUnitOfWork:
     """One transaction on one AsyncSession. Built by SqlAlchemyStore.transaction(), never directly."""
 
-    def __init__(self, session: AsyncSession | InlineSession) -> None:
+    def __init__(self, session: AsyncSession | InlineSession, saved: SavedConversations) -> None:
+        self._saved = saved
+        self.written: dict[str, ConversationRecord] = {}  # what this transaction saved, for `saved` on commit
+        self._read: dict[str, ConversationRecord] = {}
         self._session: Any = session
         self._dialect = session.bind.dialect.name if session.bind is not None else ""
         self._inline = isinstance(session, InlineSession)
@@ -211,10 +252,23 @@ class SqlAlchemyUnitOfWork:
     async def get_conversation(
         self, conversation_id: str, *, for_update: bool = False
     ) -> ConversationRecord | None:
+        if for_update:
+            saved = self._known(conversation_id)
+            if saved is not None:
+                return saved
         # SELECT ... FOR UPDATE on PostgreSQL; SQLite ignores it (BEGIN IMMEDIATE locks all).
         query = _GET_CONVERSATION_FOR_UPDATE if for_update else _GET_CONVERSATION
         row = await self._one(query, {"conversation_id": conversation_id})
-        return None if row is None else rows.to_conversation_record(row)
+        if row is None:
+            return None
+        record = rows.to_conversation_record(row)
+        self._read[conversation_id] = record
+        return record
+
+    def _known(self, conversation_id: str) -> ConversationRecord | None:
+        """The row as this transaction last read or wrote it, or as the store last saved it."""
+        return (self.written.get(conversation_id) or self._read.get(conversation_id)
+                or self._saved.get(conversation_id))
 
     async def find_latest_conversation(
         self, channel: str, external_user_id: str
@@ -244,14 +298,25 @@ class SqlAlchemyUnitOfWork:
                 f"cannot insert conversation {record.id}: a conversation with this id already exists; "
                 "use update_conversation to change it"
             ) from exc
+        self.written[record.id] = rows.saved_conversation(record, record.revision, record.created_at)
 
     async def update_conversation(self, record: ConversationRecord, *, lead: LeadSummary | None = None) -> None:
         params = rows.conversation_columns(record, lead)
+        params["revision"] = record.revision + 1
         params["_id"] = record.id
+        params["_revision"] = record.revision
         if await self._count(_UPDATE_CONVERSATION, params) != 1:
-            raise StorageError(
-                f"cannot update conversation {record.id}: it does not exist; insert_conversation first"
-            )
+            self._saved.forget(record.id)
+            self.written.pop(record.id, None)
+            stored = await self._one(_CONVERSATION_REVISION, {"conversation_id": record.id})
+            if stored is None:
+                raise StorageError(
+                    f"cannot update conversation {record.id}: it does not exist; insert_conversation first"
+                )
+            raise ConversationChanged(record.id, record.revision, stored.revision)
+        known = self._known(record.id)
+        if known is not None and known.revision == record.revision:  # else its created_at is not known here
+            self.written[record.id] = rows.saved_conversation(record, record.revision + 1, known.created_at)
 
     # ------------------------------------------------------------ messages
 
@@ -414,8 +479,10 @@ class SqlAlchemyUnitOfWork:
 class SqlAlchemyStore:
     """The Store on an SQLite file or a PostgreSQL database: `await SqlAlchemyStore.connect(url)`."""
 
-    def __init__(self, *, engine: AsyncEngine, database_url: str) -> None:
+    def __init__(self, *, engine: AsyncEngine, database_url: str, saved_conversations: int = SAVED_CONVERSATIONS
+                 ) -> None:
         self._engine = engine
+        self.saved = SavedConversations(saved_conversations)
         self._url = parse_url(database_url)
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._inline = create_sqlite_engine(database_url) if engine.dialect.name == "sqlite" else None
@@ -455,16 +522,21 @@ class SqlAlchemyStore:
                 if self._inline is not None:
                     with Session(self._inline, expire_on_commit=False) as sync_session:
                         await self._begin_inline(sync_session)
+                        uow = SqlAlchemyUnitOfWork(InlineSession(sync_session, self._statements), self.saved)
                         try:
-                            yield SqlAlchemyUnitOfWork(InlineSession(sync_session, self._statements))
+                            yield uow
                         except BaseException:
                             sync_session.rollback()
                             raise
                         sync_session.commit()
+                    self.saved.put(uow.written)
                     return
-                async with self._sessions() as session, session.begin():
-                    await self._connect(session)
-                    yield SqlAlchemyUnitOfWork(session)
+                async with self._sessions() as session:
+                    async with session.begin():
+                        await self._connect(session)
+                        uow = SqlAlchemyUnitOfWork(session, self.saved)
+                        yield uow
+                    self.saved.put(uow.written)
             except SQLAlchemyError as exc:
                 raise storage_error(exc, self._url, "a transaction") from exc
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from bot.errors import StorageError
+from bot.errors import ConversationChanged, StorageError
 from storage import migrate
 from storage.memory import InMemoryStore
 from storage.repository import Author, ConversationRecord, Direction, MessageRecord, Store
@@ -77,13 +77,24 @@ async def test_two_engines_on_one_file_never_lose_a_read_modify_write(
         async with stores[0].transaction() as uow:
             await uow.insert_conversation(record)
 
+        refused = 0
+
         async def increment(store: Store) -> None:
-            async with store.transaction() as uow:
-                current = await uow.get_conversation(record.id, for_update=True)
-                assert current is not None
-                await asyncio.sleep(0)  # let the other engine try to get in between the read and the write
-                turn = current.state.turn + 1
-                await uow.update_conversation(attrs.evolve(current, state=attrs.evolve(current.state, turn=turn)))
+            # Each store remembers the rows it saved, so it may read a revision the other store has since
+            # replaced: that update is refused (ConversationChanged) and runs again, as the service does.
+            nonlocal refused
+            while True:
+                try:
+                    async with store.transaction() as uow:
+                        current = await uow.get_conversation(record.id, for_update=True)
+                        assert current is not None
+                        await asyncio.sleep(0)  # let the other engine get in between the read and the write
+                        turn = current.state.turn + 1
+                        await uow.update_conversation(attrs.evolve(current, state=attrs.evolve(current.state,
+                                                                                              turn=turn)))
+                    return
+                except ConversationChanged:
+                    refused += 1
 
         async with asyncio.timeout(60):
             await asyncio.gather(*(increment(stores[i % 2]) for i in range(40)))
@@ -96,6 +107,8 @@ async def test_two_engines_on_one_file_never_lose_a_read_modify_write(
 
     assert final is not None
     assert final.state.turn == record.state.turn + 40
+    assert final.revision == 40
+    assert refused > 0  # the stores did interleave, and no stale update got through
 
 
 async def test_the_database_runs_in_wal_mode(sqlite_store: SqlAlchemyStore, sqlite_url: str) -> None:

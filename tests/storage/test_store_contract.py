@@ -10,7 +10,7 @@ import attrs
 import pytest
 
 from bot.engine.types import ConversationState, LeadSummary, Outcome, ScoreEntry, Status, Tier
-from bot.errors import StorageError
+from bot.errors import ConversationChanged, StorageError
 from storage.repository import (
     Author,
     ConversationRecord,
@@ -149,7 +149,7 @@ async def test_update_conversation_replaces_state_but_not_created_at(
     async with store.transaction() as uow:
         loaded = await uow.get_conversation(record.id)
 
-    assert loaded == attrs.evolve(changed, created_at=record.created_at)
+    assert loaded == attrs.evolve(changed, created_at=record.created_at, revision=1)
 
 
 async def test_writes_are_visible_later_in_the_same_transaction(
@@ -162,9 +162,10 @@ async def test_writes_are_visible_later_in_the_same_transaction(
         await uow.insert_conversation(record)
         assert await uow.get_conversation(record.id) == record
         await uow.update_conversation(changed)
-        assert await uow.get_conversation(record.id) == changed
-        assert await uow.get_conversation(record.id, for_update=True) == changed
-        assert await uow.find_latest_conversation("webchat", "visitor-1") == changed
+        saved = attrs.evolve(changed, revision=1)
+        assert await uow.get_conversation(record.id) == saved
+        assert await uow.get_conversation(record.id, for_update=True) == saved
+        assert await uow.find_latest_conversation("webchat", "visitor-1") == saved
 
 
 async def test_insert_twice_or_update_unknown_conversation_raises(
@@ -178,6 +179,26 @@ async def test_insert_twice_or_update_unknown_conversation_raises(
     with pytest.raises(StorageError, match=r"cannot update conversation 0+: it does not exist"):
         async with store.transaction() as uow:
             await uow.update_conversation(attrs.evolve(record, id="0" * 32))
+
+
+async def test_an_update_over_a_revision_that_moved_on_is_refused_and_saves_nothing(
+    store: Store, new_conversation: NewConversation
+) -> None:
+    """Two turns that read the same revision: the first to save wins, the second learns it must run again."""
+    record = await _insert(store, new_conversation)
+    first = attrs.evolve(record, state=attrs.evolve(record.state, turn=10), updated_at=NOW)
+    second = attrs.evolve(record, state=attrs.evolve(record.state, turn=20), updated_at=NOW)
+    async with store.transaction() as uow:
+        await uow.update_conversation(first)
+
+    with pytest.raises(ConversationChanged, match=rf"conversation {record.id} .*\(revision 0, now 1\).*run the turn"):
+        async with store.transaction() as uow:
+            await uow.update_conversation(second, lead=_lead(Tier.HOT, 80))
+    async with store.transaction() as uow:
+        loaded = await uow.get_conversation(record.id)
+        reread = await uow.get_conversation(record.id, for_update=True)
+        assert await uow.get_lead(record.id) is None
+    assert loaded == reread == attrs.evolve(first, created_at=record.created_at, revision=1)
 
 
 async def test_find_latest_conversation_picks_the_most_recently_updated(
@@ -409,10 +430,10 @@ async def test_the_lead_is_saved_with_the_conversation_and_kept_until_replaced(
         assert await uow.get_lead(record.id) == LeadRecord(conversation_id=record.id, lead=cold,
                                                            updated_at=later.updated_at)
     async with store.transaction() as uow:  # a turn without a new summary keeps the recorded one
-        await uow.update_conversation(latest)
+        await uow.update_conversation(attrs.evolve(latest, revision=1))
         assert await uow.get_lead(record.id) == LeadRecord(conversation_id=record.id, lead=cold,
                                                            updated_at=later.updated_at)
-        await uow.update_conversation(latest, lead=hot)
+        await uow.update_conversation(attrs.evolve(latest, revision=2), lead=hot)
     async with store.transaction() as uow:
         assert await uow.get_lead(record.id) == LeadRecord(conversation_id=record.id, lead=hot,
                                                            updated_at=latest.updated_at)
