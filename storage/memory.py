@@ -94,7 +94,8 @@ class InMemoryUnitOfWork:
             )
         if old.revision != record.revision:
             raise ConversationChanged(record.id, record.revision, old.revision)
-        stored = attrs.evolve(_conversation(record), created_at=old.created_at, revision=record.revision + 1)
+        stored = attrs.evolve(_conversation(record), channel=old.channel, external_user_id=old.external_user_id,
+                              created_at=old.created_at, revision=record.revision + 1)
         self._t.conversations[record.id] = stored
         self._record_lead(stored, lead)
 

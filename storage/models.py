@@ -43,7 +43,8 @@ class Base(DeclarativeBase):
 
 class ConversationRow(Base):
     __tablename__ = "conversations"
-    __table_args__ = (sa.Index(None, "channel", "external_user_id", "updated_at"),)
+    # Not updated_at: then a turn need not move the row's index entry (a user has few conversations to sort).
+    __table_args__ = (sa.Index(None, "channel", "external_user_id"),)
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     channel: Mapped[str] = mapped_column(sa.String(32))
@@ -129,10 +130,7 @@ sa.Index("ix_timers_pending_due_at", _timers.c.due_at,
 
 class TransitionRow(Base):
     __tablename__ = "transitions"
-    __table_args__ = (
-        sa.Index(None, "flow_id", "flow_version", "at"),
-        sa.Index(None, "conversation_id", "id"),
-    )
+    __table_args__ = (sa.Index(None, "conversation_id", "id"),)
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(sa.String(32))

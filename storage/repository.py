@@ -138,7 +138,8 @@ class UnitOfWork(Protocol):
         """Create a conversation, with the summary of its lead if the first turn recorded one."""
 
     async def update_conversation(self, record: ConversationRecord, *, lead: LeadSummary | None = None) -> None:
-        """Save a conversation's new state as revision `record.revision + 1`. A `lead` replaces the recorded
+        """Save a conversation's new state as revision `record.revision + 1`. Its id, channel, external user id
+        and creation time are its identity and stay as they were inserted. A `lead` replaces the recorded
         lead summary (as of `record.updated_at`); without one the recorded summary stays as it was.
 
         Raises:

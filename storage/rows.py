@@ -6,7 +6,6 @@ Records go in as column dicts for Core statements; rows come back as Core `Row`s
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import attrs
@@ -27,12 +26,11 @@ from storage.utc import from_db, to_utc
 
 
 def conversation_columns(record: ConversationRecord, lead: LeadSummary | None = None) -> dict[str, Any]:
-    """The columns update_conversation rewrites: everything but the id and creation time, and the lead's
+    """The columns update_conversation rewrites: not the identity (id, channel, external user id), which never
+    changes (SQLite would rewrite the index entry of every column it sets), nor the creation time; the lead's
     columns only when there is a new lead summary."""
     state = record.state
     columns = {
-        "channel": record.channel,
-        "external_user_id": record.external_user_id,
         "flow_id": state.flow_id,
         "flow_version": state.flow_version,
         "state": state.state,
@@ -69,6 +67,8 @@ def conversation_insert_columns(record: ConversationRecord, lead: LeadSummary | 
     """Every column of a new conversations row (the lead's stay NULL without a lead summary)."""
     columns = conversation_columns(record, lead)
     columns["id"] = record.id
+    columns["channel"] = record.channel
+    columns["external_user_id"] = record.external_user_id
     columns["revision"] = record.revision
     columns["created_at"] = to_utc(record.created_at, f"conversation {record.id} created_at")
     return columns
@@ -88,13 +88,15 @@ def to_conversation_record(row: Any) -> ConversationRecord:
     )
 
 
-def saved_conversation(record: ConversationRecord, revision: int, created_at: datetime) -> ConversationRecord:
-    """The record as a load of the row just saved from it would return it: UTC times, the row's creation time
-    (an update leaves it alone) and `revision`."""
+def saved_conversation(record: ConversationRecord, revision: int, stored: ConversationRecord) -> ConversationRecord:
+    """The record as a load of the row just saved from it would return it: UTC times, `revision`, and the
+    identity and creation time of the `stored` row (which an update leaves alone)."""
     return attrs.evolve(
         record,
+        channel=stored.channel,
+        external_user_id=stored.external_user_id,
         attributes=dict(record.attributes),
-        created_at=to_utc(created_at, f"conversation {record.id} created_at"),
+        created_at=to_utc(stored.created_at, f"conversation {record.id} created_at"),
         updated_at=to_utc(record.updated_at, f"conversation {record.id} updated_at"),
         revision=revision,
     )

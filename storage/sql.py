@@ -298,7 +298,7 @@ class SqlAlchemyUnitOfWork:
                 f"cannot insert conversation {record.id}: a conversation with this id already exists; "
                 "use update_conversation to change it"
             ) from exc
-        self.written[record.id] = rows.saved_conversation(record, record.revision, record.created_at)
+        self.written[record.id] = rows.saved_conversation(record, record.revision, record)
 
     async def update_conversation(self, record: ConversationRecord, *, lead: LeadSummary | None = None) -> None:
         params = rows.conversation_columns(record, lead)
@@ -315,8 +315,8 @@ class SqlAlchemyUnitOfWork:
                 )
             raise ConversationChanged(record.id, record.revision, stored.revision)
         known = self._known(record.id)
-        if known is not None and known.revision == record.revision:  # else its created_at is not known here
-            self.written[record.id] = rows.saved_conversation(record, record.revision + 1, known.created_at)
+        if known is not None and known.revision == record.revision:  # else the row's identity is not known here
+            self.written[record.id] = rows.saved_conversation(record, record.revision + 1, known)
 
     # ------------------------------------------------------------ messages
 

@@ -64,7 +64,7 @@ async def test_downgrade_to_base_removes_every_table(empty_url: str) -> None:
 
 
 def test_the_migrations_ship_inside_the_package() -> None:
-    assert migrate.current_head() == "0004"
+    assert migrate.current_head() == "0005"
     assert (migrate.MIGRATIONS_DIR / "env.py").is_file()
     assert (migrate.MIGRATIONS_DIR / "script.py.mako").is_file()
 

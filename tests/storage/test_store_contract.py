@@ -131,7 +131,7 @@ async def test_get_conversation_unknown_is_none(store: Store) -> None:
         assert await uow.get_conversation("0" * 32, for_update=True) is None
 
 
-async def test_update_conversation_replaces_state_but_not_created_at(
+async def test_update_conversation_replaces_state_but_not_identity_or_created_at(
     store: Store, new_conversation: NewConversation
 ) -> None:
     record = await _insert(store, new_conversation)
@@ -140,6 +140,8 @@ async def test_update_conversation_replaces_state_but_not_created_at(
         state=_ended(record.state),
         tier="hot",
         attributes={"locale": "de"},
+        channel="telegram",
+        external_user_id="someone-else",
         created_at=NOW + timedelta(days=9),
         updated_at=NOW,
     )
@@ -148,8 +150,12 @@ async def test_update_conversation_replaces_state_but_not_created_at(
         await uow.update_conversation(changed)
     async with store.transaction() as uow:
         loaded = await uow.get_conversation(record.id)
+        for_update = await uow.get_conversation(record.id, for_update=True)
 
-    assert loaded == attrs.evolve(changed, created_at=record.created_at, revision=1)
+    # The identity and the creation time stay as inserted.
+    assert loaded == for_update == attrs.evolve(
+        changed, channel=record.channel, external_user_id=record.external_user_id, created_at=record.created_at,
+        revision=1)
 
 
 async def test_writes_are_visible_later_in_the_same_transaction(
