@@ -22,7 +22,7 @@ from bot.errors import StorageError
 from bot.http.errors import UNAVAILABLE_MESSAGE, ApiError, ErrorCode, error_responses
 from bot.http.parsing import bearer_token, json_body
 from bot.http.ratelimit import TokenBucketLimiter
-from bot.http.responses import ModelResponse
+from bot.http.responses import JsonObject, JsonResponse, json_text
 from bot.http.sse import EventStreamResponse
 from bot.http.tokens import SessionTokens
 from bot.service import ConversationService, UnknownConversation
@@ -152,29 +152,32 @@ def channel_message_id(session_id: str, client_message_id: str) -> str:
     return f"{session_id}:{client_message_id}"
 
 
-def to_message(record: MessageRecord) -> MessageOut:
-    """A stored message as the API shows it. URL buttons with other schemes (javascript:, data:) are dropped."""
+def to_message(record: MessageRecord) -> JsonObject:
+    """A stored message as the API shows it: the JSON data of a MessageOut, field for field (tests pin the two
+    equal). Plain data, because building the pydantic models cost more than the rest of a route's own work;
+    the models remain the documented schema. URL buttons with other schemes (javascript:, data:) are dropped."""
     if record.id is None:
         raise ValueError(f"message of conversation {record.conversation_id} has no id; store it before sending it")
     payload = record.payload
-    outbound = record.direction is Direction.OUT
-    options = payload.get("options", []) if outbound else []
-    buttons = payload.get("buttons", []) if outbound else []
-    state = payload.get("state") if outbound else None
-    return MessageOut(
-        id=record.id, direction=record.direction.value, author=record.author.value,
-        created_at=record.created_at.isoformat(), text=record.text,
-        options=[OptionOut(id=str(o["id"]), label=str(o["label"])) for o in options],
-        buttons=[ButtonOut(label=str(b["label"]), url=str(b["url"])) for b in buttons
-                 if str(b.get("url", "")).lower().startswith(_SAFE_URL_PREFIXES)],
-        multiple=bool(payload.get("multiple", False)) if outbound else False,
-        state=str(state) if state else None,
-    )
+    if record.direction is not Direction.OUT:
+        return {"id": record.id, "direction": record.direction.value, "author": record.author.value,
+                "created_at": record.created_at.isoformat(), "text": record.text, "options": [], "buttons": [],
+                "multiple": False, "state": None}
+    state = payload.get("state")
+    return {
+        "id": record.id, "direction": record.direction.value, "author": record.author.value,
+        "created_at": record.created_at.isoformat(), "text": record.text,
+        "options": [{"id": str(o["id"]), "label": str(o["label"])} for o in payload.get("options", [])],
+        "buttons": [{"label": str(b["label"]), "url": str(b["url"])} for b in payload.get("buttons", [])
+                    if str(b.get("url", "")).lower().startswith(_SAFE_URL_PREFIXES)],
+        "multiple": bool(payload.get("multiple", False)),
+        "state": str(state) if state else None,
+    }
 
 
 def to_message_json(record: MessageRecord) -> str:
     """The message as one line of JSON (for an event's `data:` field)."""
-    return to_message(record).model_dump_json()
+    return json_text(to_message(record))
 
 
 def to_event(record: MessageRecord) -> bytes:
@@ -209,13 +212,13 @@ class WebChatChannel:
 
         @router.post("/sessions", status_code=201, response_model=SessionCreated,
                      responses=error_responses(400, 403, 404, 413, 422, 429, 503))
-        async def create_session(body: Annotated[SessionCreate | None, Body()] = None) -> ModelResponse:
+        async def create_session(body: Annotated[SessionCreate | None, Body()] = None) -> JsonResponse:
             """Start a conversation. Returns its token and the bot's first messages."""
-            return ModelResponse(await self._create_session(body or SessionCreate()), status_code=201)
+            return JsonResponse(await self._create_session(body or SessionCreate()), status_code=201)
 
         @router.post("/sessions/{session_id}/messages", response_model=TurnOut,
                      responses=error_responses(400, 401, 403, 404, 413, 422, 429, 503))
-        async def send_message(session_id: str, body: MessageIn, credentials: Credentials) -> ModelResponse:
+        async def send_message(session_id: str, body: MessageIn, credentials: Credentials) -> JsonResponse:
             """Send the prospect's text or choice; returns the bot's replies. Safe to retry."""
             # Served by fast_routes() when the app mounts them (create_app does); this declaration documents
             # the endpoint in OpenAPI and serves it wherever they are not mounted.
@@ -225,14 +228,14 @@ class WebChatChannel:
                     responses=error_responses(401, 404, 422, 429, 503))
         async def history(session_id: str, credentials: Credentials,
                           after: Annotated[int | None, Query(ge=0, description="Only messages after this id")]
-                          = None) -> ModelResponse:
+                          = None) -> JsonResponse:
             """The conversation so far, both directions, in order (at most 500 per call: page with ?after=)."""
             self._authorize(session_id, credentials.credentials if credentials else None)
             with _service_errors(session_id):
                 if await self._service().get(session_id) is None:
                     raise UnknownConversation(session_id)
                 messages = await self._service().history(session_id, after_id=after)
-            return ModelResponse(HistoryOut(messages=[to_message(m) for m in messages]))
+            return JsonResponse({"messages": [to_message(m) for m in messages]})  # a HistoryOut
 
         @router.get("/sessions/{session_id}/events", response_class=EventStreamResponse, status_code=200,
                     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
@@ -281,9 +284,9 @@ class WebChatChannel:
 
     # ------------------------------------------------------------ behaviour
 
-    async def _post_message(self, session_id: str, body: MessageIn, token: str | None) -> ModelResponse:
+    async def _post_message(self, session_id: str, body: MessageIn, token: str | None) -> JsonResponse:
         self._authorize(session_id, token)
-        return ModelResponse(await self._send_message(session_id, body))
+        return JsonResponse(await self._send_message(session_id, body))
 
     def _authorize(self, session_id: str, token: str | None) -> None:
         if not token or self._tokens.session_of(token) != session_id:
@@ -291,7 +294,8 @@ class WebChatChannel:
                            "session and send its token as Authorization: Bearer <token>.",
                            headers={"www-authenticate": "Bearer"})
 
-    async def _create_session(self, body: SessionCreate) -> SessionCreated:
+    async def _create_session(self, body: SessionCreate) -> JsonObject:
+        """A SessionCreated."""
         service = self._service()
         if body.flow is not None and body.flow not in service.flows.ids():
             raise ApiError(404, ErrorCode.NOT_FOUND, f"There is no flow {body.flow!r}; leave 'flow' out to use the "
@@ -303,11 +307,11 @@ class WebChatChannel:
         session_id = started.conversation.id
         log.info("web chat session started",
                  extra={"session": session_id, "flow": started.conversation.state.flow_id})
-        return SessionCreated(session_id=session_id, token=self._tokens.sign(session_id),
-                              flow=started.conversation.state.flow_id,
-                              messages=[to_message(m) for m in started.replies])
+        return {"session_id": session_id, "token": self._tokens.sign(session_id),
+                "flow": started.conversation.state.flow_id, "messages": [to_message(m) for m in started.replies]}
 
-    async def _send_message(self, session_id: str, body: MessageIn) -> TurnOut:
+    async def _send_message(self, session_id: str, body: MessageIn) -> JsonObject:
+        """A TurnOut."""
         wait = self._session_limiter.acquire(session_id)
         if wait:
             raise ApiError(429, ErrorCode.RATE_LIMITED, f"Too many messages; try again in {wait} seconds.",
@@ -326,8 +330,8 @@ class WebChatChannel:
                 session_id, inbound, channel_message_id=channel_message_id(session_id, body.client_message_id))
         if result.inbound is None:
             raise RuntimeError(f"conversation {session_id}: a text or choice turn stored no inbound message")
-        return TurnOut(inbound=to_message(result.inbound), messages=[to_message(m) for m in result.replies],
-                       duplicate=result.duplicate)
+        return {"inbound": to_message(result.inbound), "messages": [to_message(m) for m in result.replies],
+                "duplicate": result.duplicate}
 
     async def _stream(self, session_id: str, after: int | None, subscription: Subscription
                       ) -> AsyncIterator[bytes]:
