@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict
+from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from bot.channels.events import EventHub
@@ -25,7 +26,8 @@ from bot.channels.webchat import WebChatChannel
 from bot.errors import ConfigError, StorageError
 from bot.flow.registry import FlowRegistry
 from bot.http.errors import UNAVAILABLE_MESSAGE, ApiError, ErrorCode, add_error_handlers, error_responses
-from bot.http.guards import BodyLimitMiddleware, IpRateLimitMiddleware, OriginGuardMiddleware, origin_of
+from bot.http.fastpath import FastPathApp
+from bot.http.guards import RequestGuardMiddleware, origin_of
 from bot.http.middleware import RequestContextMiddleware
 from bot.http.ratelimit import TokenBucketLimiter
 from bot.http.tokens import SessionTokens, load_or_create_secret, secret_file_for
@@ -81,7 +83,7 @@ class _Runtime:
 def create_app(settings: Settings, *, service: ConversationService | None = None, store: Store | None = None,
                flows: FlowRegistry | None = None, clock: Clock | None = None, hub: EventHub | None = None,
                ping_interval: float = 15.0, monotonic: Callable[[], float] = time.monotonic,
-               static_dir: Path = STATIC_DIR) -> FastAPI:
+               static_dir: Path = STATIC_DIR) -> FastPathApp:
     """Build the app. Give it a `service`, or a `store` (and optionally `flows`, `clock`) to build one on;
     with neither, the lifespan migrates and opens `settings.database_url` at startup and closes it at the end.
 
@@ -115,32 +117,35 @@ def create_app(settings: Settings, *, service: ConversationService | None = None
             if opened is not None:
                 await opened.close()
 
-    app = FastAPI(title="salesbot", version="0.1.0", lifespan=lifespan, redoc_url=None,
-                  description="Web-chat API of salesbot. The contract is docs/webchat-api.md.")
+    app = FastPathApp(title="salesbot", version="0.1.0", lifespan=lifespan, redoc_url=None,
+                      description="Web-chat API of salesbot. The contract is docs/webchat-api.md.")
     add_error_handlers(app)
     channel = WebChatChannel(
         service=runtime.service, tokens=tokens, hub=hub, max_message_chars=settings.webchat_max_message_chars,
         session_limiter=TokenBucketLimiter(per_minute=settings.webchat_session_rate, clock=monotonic),
         ping_interval=ping_interval)
-    app.router.routes[:0] = channel.fast_routes()  # matched before the FastAPI routes they shadow
     app.include_router(channel.router())
     _add_health_routes(app, runtime, hub)
     _add_static_routes(app, static_dir)
-    _add_middleware(app, settings, TokenBucketLimiter(per_minute=settings.webchat_ip_rate, clock=monotonic))
+    middleware = _middleware(settings, TokenBucketLimiter(per_minute=settings.webchat_ip_rate, clock=monotonic))
+    for layer in reversed(middleware):  # add_middleware puts each one outside the previous
+        app.add_middleware(layer.cls, *layer.args, **layer.kwargs)
+    app.serve_fast(channel.fast_routes(), middleware)  # the same middleware; one IP limiter for both
     return app
 
 
-def _add_middleware(app: FastAPI, settings: Settings, ip_limiter: TokenBucketLimiter) -> None:
-    # add_middleware puts each one outside the previous: the request id and headers wrap everything.
+def _middleware(settings: Settings, ip_limiter: TokenBucketLimiter) -> list[Middleware]:
+    """Outermost first: the request id and headers wrap everything, then CORS, then the request guard."""
     allowed = ["*"] if "*" in settings.webchat_allowed_origins else [origin_of(settings.base_url),
                                                                       *settings.webchat_allowed_origins]
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.webchat_max_body_bytes)
-    app.add_middleware(IpRateLimitMiddleware, limiter=ip_limiter)
-    app.add_middleware(OriginGuardMiddleware, allowed=allowed)
-    app.add_middleware(CORSMiddleware, allow_origins=allowed, allow_methods=["GET", "POST"],
-                       allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "X-Request-ID"],
-                       expose_headers=["Retry-After", "X-Request-ID"], max_age=600)
-    app.add_middleware(RequestContextMiddleware)
+    return [
+        Middleware(RequestContextMiddleware),
+        Middleware(CORSMiddleware, allow_origins=allowed, allow_methods=["GET", "POST"],
+                   allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "X-Request-ID"],
+                   expose_headers=["Retry-After", "X-Request-ID"], max_age=600),
+        Middleware(RequestGuardMiddleware, allowed=allowed, limiter=ip_limiter,
+                   max_bytes=settings.webchat_max_body_bytes),
+    ]
 
 
 def _add_health_routes(app: FastAPI, runtime: _Runtime, hub: EventHub) -> None:

@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
 
 from bot.channels.events import EventHub, Subscription
 from bot.engine.types import ChoiceMade, Inbound, TextReceived
@@ -269,8 +269,8 @@ class WebChatChannel:
 
         return router
 
-    def fast_routes(self) -> list[BaseRoute]:
-        """The busiest endpoint as a plain Starlette route, to mount ahead of the FastAPI routes.
+    def fast_routes(self) -> list[Route]:
+        """The busiest endpoint as a plain Starlette route, to serve ahead of the FastAPI routes (FastPathApp).
 
         Every prospect message goes through POST .../messages; FastAPI's routing and dependency machinery
         cost more there than the route's own work besides the database. This route parses, validates and

@@ -1,4 +1,4 @@
-"""Request guards that run before any route: allowed origins, the per-address rate, the body size limit."""
+"""The request guard that runs before any route: allowed origins, the per-address rate, the body size limit."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.http.errors import ErrorCode, error_response
@@ -22,44 +21,49 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-class OriginGuardMiddleware:
-    """Refuses state-changing requests sent by a web page the operator did not allow (403 `origin_not_allowed`).
+class RequestGuardMiddleware:
+    """The checks every request passes before any route, in one pass over its headers:
 
-    Allowed: no Origin header (curl, servers), the server's own origin, a same-origin request (the Origin's
-    host is the Host the request was sent to), the listed origins, or anything when `*` is listed.
+    1. Allowed origins: a state-changing request sent by a web page the operator did not allow gets 403
+       `origin_not_allowed`. Allowed: no Origin header (curl, servers), the server's own origin, a same-origin
+       request (the Origin's host is the Host the request was sent to), the listed origins, or anything when
+       `*` is listed.
+    2. The per-address rate: at most N API requests per minute per client address (429 `rate_limited` with
+       Retry-After).
+    3. The body size: 413 `body_too_large` for bodies over `max_bytes`, counted while reading (Content-Length
+       may lie or be absent with chunked encoding), so an oversized body is never buffered whole.
     """
 
-    def __init__(self, app: ASGIApp, *, allowed: Iterable[str]) -> None:
+    def __init__(self, app: ASGIApp, *, allowed: Iterable[str], limiter: TokenBucketLimiter, max_bytes: int,
+                 prefix: str = "/api/") -> None:
         self.app = app
         self._allowed = frozenset(origin.lower() for origin in allowed)
         self._any = "*" in self._allowed
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in _UNSAFE_METHODS and not self._any:
-            headers = Headers(scope=scope)
-            origin = headers.get("origin")
-            if origin is not None and not self._permits(origin.lower(), headers.get("host", "").lower()):
-                response = error_response(403, ErrorCode.ORIGIN_NOT_ALLOWED,
-                                          "This site may not use the chat; the operator can add it to "
-                                          "WEBCHAT_ALLOWED_ORIGINS.")
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-    def _permits(self, origin: str, host: str) -> bool:
-        return origin in self._allowed or (bool(host) and urlsplit(origin).netloc == host)
-
-
-class IpRateLimitMiddleware:
-    """At most N API requests per minute per client address (429 `rate_limited` with Retry-After)."""
-
-    def __init__(self, app: ASGIApp, *, limiter: TokenBucketLimiter, prefix: str = "/api/") -> None:
-        self.app = app
         self._limiter = limiter
+        self._max = max_bytes
         self._prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] != "OPTIONS" and scope["path"].startswith(self._prefix):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method: str = scope["method"]
+        origin = host = declared = None
+        for raw_key, value in scope["headers"]:  # the first of each, as Starlette's Headers.get reads them
+            key = raw_key.lower()
+            if key == b"origin":
+                origin = value if origin is None else origin
+            elif key == b"host":
+                host = value if host is None else host
+            elif key == b"content-length":
+                declared = value if declared is None else declared
+        if origin is not None and method in _UNSAFE_METHODS and not self._any and not self._permits(
+                origin.decode("latin-1").lower(), (host or b"").decode("latin-1").lower()):
+            response = error_response(403, ErrorCode.ORIGIN_NOT_ALLOWED, "This site may not use the chat; the "
+                                      "operator can add it to WEBCHAT_ALLOWED_ORIGINS.")
+            await response(scope, receive, send)
+            return
+        if method != "OPTIONS" and scope["path"].startswith(self._prefix):
             client = scope.get("client")
             wait = self._limiter.acquire(client[0] if client else "unknown")
             if wait:
@@ -68,29 +72,17 @@ class IpRateLimitMiddleware:
                                           {"retry-after": str(wait)})
                 await response(scope, receive, send)
                 return
-        await self.app(scope, receive, send)
-
-
-class _BodyTooLarge(Exception):
-    """Raised into the app by the counting `receive` once the body passes the limit."""
-
-
-class BodyLimitMiddleware:
-    """413 `body_too_large` for bodies over `max_bytes`, counted while reading (Content-Length may lie or be
-    absent with chunked encoding), so an oversized body is never buffered whole."""
-
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app = app
-        self._max = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in _BODYLESS_METHODS:  # keeps long GETs (streams) light
+        if method in _BODYLESS_METHODS:  # keeps long GETs (streams) light
             await self.app(scope, receive, send)
-            return
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > self._max:
+        elif declared is not None and declared.isdigit() and int(declared) > self._max:
             await self._refuse(scope, receive, send)
-            return
+        else:
+            await self._limit_body(scope, receive, send)
+
+    def _permits(self, origin: str, host: str) -> bool:
+        return origin in self._allowed or (bool(host) and urlsplit(origin).netloc == host)
+
+    async def _limit_body(self, scope: Scope, receive: Receive, send: Send) -> None:
         received = 0
         exceeded = False
         forwarded = False
@@ -122,3 +114,7 @@ class BodyLimitMiddleware:
                                   f"The request body is larger than {self._max} bytes; send a shorter message.",
                                   {"connection": "close"})
         await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    """Raised into the app by the counting `receive` once the body passes the limit."""

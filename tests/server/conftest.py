@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from bot.channels.events import EventHub
 from bot.flow.registry import FlowRegistry
+from bot.http.fastpath import FastPathApp
 from bot.server import create_app
 from bot.service import ConversationService
 from bot.settings import Settings
@@ -56,7 +57,7 @@ def registry() -> FlowRegistry:
 class Server:
     """The app under test and what it was built on."""
 
-    app: FastAPI
+    app: FastPathApp
     service: ConversationService
     store: InMemoryStore
     clock: Clock

@@ -1,4 +1,5 @@
-"""POST .../messages is served by a plain Starlette route; it must answer exactly as the FastAPI route it shadows."""
+"""POST .../messages is served by a plain Starlette route ahead of FastAPI; it must answer exactly as the FastAPI
+route it shadows, inside the same middleware."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ import json
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
-from starlette.routing import Route
 
 from tests.server.conftest import API, build, client_for
 
@@ -46,8 +45,7 @@ CASES: list[tuple[str, bytes, dict[str, str], bool, int]] = [
 async def _answer(fast: bool, body: bytes, headers: dict[str, str], with_token: bool) -> tuple[int, Any]:
     server = build()
     if not fast:  # what the documented FastAPI route answers on its own
-        server.app.router.routes[:] = [r for r in server.app.router.routes
-                                       if isinstance(r, APIRoute) or not isinstance(r, Route) or r.path != MESSAGES]
+        server.app.serve_fast([], [])
     async with client_for(server.app) as client:
         created = (await client.post(API, json={})).json()
         auth = {"authorization": f"Bearer {created['token']}"} if with_token else {}
@@ -60,11 +58,9 @@ async def _answer(fast: bool, body: bytes, headers: dict[str, str], with_token: 
     return response.status_code, data
 
 
-def test_the_fast_route_is_mounted_ahead_of_the_documented_one() -> None:
+def test_the_fast_route_is_served_ahead_of_the_documented_one() -> None:
     app = build().app
-    fast = [i for i, r in enumerate(app.router.routes) if isinstance(r, Route) and not isinstance(r, APIRoute)
-            and r.path == MESSAGES]
-    assert fast == [0]
+    assert [route.path for route in app.fast_routes] == [MESSAGES]
     post = app.openapi()["paths"][MESSAGES]["post"]
     assert post["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/MessageIn"}
     assert post["responses"]["200"]["content"]["application/json"]["schema"] == {
@@ -92,3 +88,26 @@ async def test_the_route_still_serves_its_other_methods() -> None:
     assert history.status_code == 200 and len(history.json()["messages"]) == 2
     assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"
     assert "POST" in wrong.headers["allow"]
+
+
+async def test_the_fast_route_runs_inside_the_apps_middleware() -> None:
+    """Request ids, security headers and CORS as on every route; one per-address rate for both paths."""
+    server = build(webchat_ip_rate=3, webchat_allowed_origins=("https://shop.example",))
+    async with client_for(server.app) as client:
+        created = (await client.post(API, json={})).json()  # FastAPI: 1 of 3
+        url = MESSAGES.format(session_id=created["session_id"])
+        auth = {"authorization": f"Bearer {created['token']}", "origin": "https://shop.example"}
+        sent = await client.post(url, json={"text": "Dana", "client_message_id": "c-1"}, headers=auth)  # 2 of 3
+        history = await client.get(url, headers=auth)  # the same path with GET goes to FastAPI: 3 of 3
+        limited = await client.post(url, json={"text": "Acme", "client_message_id": "c-2"}, headers=auth)
+        evil = await client.post(url, json={"text": "x", "client_message_id": "c-3"},
+                                 headers={**auth, "origin": "https://evil.example"})
+    assert (sent.status_code, history.status_code, limited.status_code) == (200, 200, 429)
+    assert evil.status_code == 403
+    assert limited.headers["retry-after"]
+    for response in (sent, limited):
+        assert len(response.headers["x-request-id"]) == 32
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["access-control-allow-origin"] == "https://shop.example"
+    assert [m["text"] for m in history.json()["messages"]][-2:] == ["Dana", sent.json()["messages"][-1]["text"]]
