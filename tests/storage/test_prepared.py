@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from storage.engine import create_sqlite_engine
-from storage.models import Base
-from storage.prepared import PreparedStatements
+from storage.models import Base, UtcDateTime
+from storage.prepared import PreparedStatements, sqlite_utc_text
 
 BERLIN = timezone(timedelta(hours=1))
 CONVERSATION: dict[str, Any] = {
@@ -140,3 +143,14 @@ def test_each_statement_is_compiled_once(engine: sa.Engine) -> None:
 
     assert prepared[query] is prepared[query]
     assert prepared[query] is not prepared[sa.select(conversations.c.id)]
+
+
+@settings(max_examples=500)
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                    timezones=st.sampled_from([UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))])))
+def test_timestamps_bind_on_sqlite_as_sqlalchemy_binds_them(value: datetime) -> None:
+    dialect = sqlite.dialect()
+    sqlalchemy_processor = UtcDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert sqlalchemy_processor is not None
+    assert sqlite_utc_text(value) == sqlalchemy_processor(value)
+    assert sqlite_utc_text(None) is None

@@ -98,3 +98,4 @@ async def test_values_are_stored_once_and_rows_holding_them_in_the_state_json_st
             assert await uow.get_conversation(record.id) == record
     finally:
         await store.close()
+
