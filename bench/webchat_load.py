@@ -39,6 +39,20 @@ class LoadResult:
     def session_rate(self) -> float:
         return len(self.session_latencies) / self.seconds
 
+    @staticmethod
+    def combine(results: list[LoadResult]) -> LoadResult:
+        """Several measured windows of the same server as one: counts add up, CPU shares are time-weighted."""
+        seconds = sum(r.seconds for r in results)
+        errors: collections.Counter[str] = collections.Counter()
+        for result in results:
+            errors.update(result.errors)
+        return LoadResult(
+            seconds=seconds, latencies=sorted(x for r in results for x in r.latencies),
+            session_latencies=sorted(x for r in results for x in r.session_latencies), errors=dict(errors),
+            completed=sum(r.completed for r in results), wrong=sum(r.wrong for r in results),
+            server_cpu=sum(r.server_cpu * r.seconds for r in results) / seconds,
+            generator_cpu=max(r.generator_cpu for r in results))
+
 
 @dataclass(kw_only=True)
 class _Recorder:
