@@ -20,7 +20,7 @@ from bot.channels.events import EventHub, Subscription
 from bot.engine.types import ChoiceMade, Inbound, TextReceived
 from bot.errors import StorageError
 from bot.http.errors import UNAVAILABLE_MESSAGE, ApiError, ErrorCode, error_responses
-from bot.http.parsing import bearer_token, json_body
+from bot.http.parsing import bearer_token, json_body, optional_json_body
 from bot.http.ratelimit import TokenBucketLimiter
 from bot.http.responses import JsonObject, JsonResponse, json_text
 from bot.http.sse import EventStreamResponse
@@ -270,17 +270,23 @@ class WebChatChannel:
         return router
 
     def fast_routes(self) -> list[Route]:
-        """The busiest endpoint as a plain Starlette route, to serve ahead of the FastAPI routes (FastPathApp).
+        """The busiest endpoints as plain Starlette routes, to serve ahead of the FastAPI routes (FastPathApp).
 
-        Every prospect message goes through POST .../messages; FastAPI's routing and dependency machinery
-        cost more there than the route's own work besides the database. This route parses, validates and
-        fails exactly as the documented FastAPI route does (see bot/http/parsing.py).
+        Every prospect message goes through POST .../messages, and every visitor who opens the chat through
+        POST /sessions; FastAPI's routing and dependency machinery cost more there than the routes' own work
+        besides the database. These routes parse, validate and fail exactly as the documented FastAPI routes
+        do (see bot/http/parsing.py).
         """
         async def post_message(request: Request) -> Response:
             body = await json_body(request, MessageIn)
             return await self._post_message(request.path_params["session_id"], body, bearer_token(request))
 
-        return [Route("/api/chat/sessions/{session_id}/messages", post_message, methods=["POST"])]
+        async def create_session(request: Request) -> Response:
+            body = await optional_json_body(request, SessionCreate)
+            return JsonResponse(await self._create_session(body or SessionCreate()), status_code=201)
+
+        return [Route("/api/chat/sessions/{session_id}/messages", post_message, methods=["POST"]),
+                Route("/api/chat/sessions", create_session, methods=["POST"])]
 
     # ------------------------------------------------------------ behaviour
 

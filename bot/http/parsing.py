@@ -9,7 +9,7 @@ the same RequestValidationError for a bad body, and the same reading of the bear
 from __future__ import annotations
 
 import json
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
@@ -31,6 +31,19 @@ async def json_body(request: Request, model: type[Model]) -> Model:
     if not raw:
         raise RequestValidationError([{"type": "missing", "loc": ("body",), "msg": "Field required",
                                        "input": None}])
+    return _validated(model, _json_data(request, raw))
+
+
+async def optional_json_body(request: Request, model: type[Model]) -> Model | None:
+    """The body as `model`, or None for no body or `null`: as FastAPI parses a `body: model | None = None`."""
+    raw = await request.body()
+    if not raw:
+        return None
+    data = _json_data(request, raw)
+    return None if data is None else _validated(model, data)
+
+
+def _json_data(request: Request, raw: bytes) -> Any:
     if not _is_json(request.headers.get("content-type", "")):
         raise RequestValidationError([{"type": "model_attributes_type", "loc": ("body",),
                                        "msg": "Input should be a valid dictionary or object to extract fields from",
@@ -38,12 +51,15 @@ async def json_body(request: Request, model: type[Model]) -> Model:
     try:
         # json.loads, not pydantic's own JSON parser: that one refuses escaped lone surrogates ("\\ud800"),
         # which browsers send for broken emoji and FastAPI accepts (the channel replaces them).
-        data = json.loads(raw)
+        return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error",
                                        "input": {}}], body=raw) from exc
     except ValueError as exc:  # bytes in no encoding JSON may use
         raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc
+
+
+def _validated(model: type[Model], data: Any) -> Model:
     try:
         return model.model_validate(data, from_attributes=True)  # FastAPI's mode, hence its error messages
     except ValidationError as exc:

@@ -58,9 +58,12 @@ async def _answer(fast: bool, body: bytes, headers: dict[str, str], with_token: 
     return response.status_code, data
 
 
-def test_the_fast_route_is_served_ahead_of_the_documented_one() -> None:
+def test_the_fast_routes_are_served_ahead_of_the_documented_ones() -> None:
     app = build().app
-    assert [route.path for route in app.fast_routes] == [MESSAGES]
+    assert [route.path for route in app.fast_routes] == [MESSAGES, API]
+    created = app.openapi()["paths"][API]["post"]
+    assert created["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/SessionCreated"}
     post = app.openapi()["paths"][MESSAGES]["post"]
     assert post["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/MessageIn"}
     assert post["responses"]["200"]["content"]["application/json"]["schema"] == {
@@ -111,3 +114,49 @@ async def test_the_fast_route_runs_inside_the_apps_middleware() -> None:
         assert response.headers["cache-control"] == "no-store"
         assert response.headers["access-control-allow-origin"] == "https://shop.example"
     assert [m["text"] for m in history.json()["messages"]][-2:] == ["Dana", sent.json()["messages"][-1]["text"]]
+
+
+SESSION_CASES: list[tuple[str, bytes, dict[str, str], int]] = [
+    # (what, body, headers, the status both routes answer)
+    ("no body", b"", {}, 201),
+    ("no body but a JSON type", b"", JSON, 201),
+    ("an empty object", b"{}", JSON, 201),
+    ("null", b"null", JSON, 201),
+    ("a flow and a source", b'{"flow": "default", "source": "pricing page", "utm_source": "ads"}', JSON, 201),
+    ("context with control characters", b'{"source": "a\\u0000b\\u001f", "locale": " en "}', JSON, 201),
+    ("context with a lone surrogate", b'{"source": "a\\ud800"}', JSON, 422),
+    ("unknown fields", b'{"colour": "red"}', JSON, 201),
+    ("an unknown flow", b'{"flow": "nope"}', JSON, 404),
+    ("a flow id with spaces", b'{"flow": "a b"}', JSON, 422),
+    ("a long source", b'{"source": "' + b"x" * 201 + b'"}', JSON, 422),
+    ("invalid json", b'{"flow": ', JSON, 400),
+    ("a list", b"[1]", JSON, 422),
+    ("a string", b'"default"', JSON, 422),
+    ("text/plain", b"{}", {"content-type": "text/plain"}, 422),
+    ("no content type", b"{}", {}, 422),
+]
+
+
+async def _session_answer(fast: bool, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+    server = build()
+    if not fast:
+        server.app.serve_fast([], [])
+    async with client_for(server.app) as client:
+        response = await client.post(API, content=body, headers=headers)
+    data = response.json()
+    conversation = await server.service.get(data["session_id"]) if "session_id" in data else None
+    stored = (conversation.channel, dict(conversation.attributes)) if conversation else None
+    for key in ("session_id", "token"):  # random per server
+        data.pop(key, None)
+    for message in data.get("messages", []):
+        message.pop("created_at")
+    return response.status_code, (data, stored)
+
+
+@pytest.mark.parametrize(("what", "body", "headers", "status"), SESSION_CASES, ids=[c[0] for c in SESSION_CASES])
+async def test_the_fast_session_route_answers_like_the_fastapi_route(what: str, body: bytes, headers: dict[str, str],
+                                                                    status: int) -> None:
+    fast = await _session_answer(True, body, headers)
+    documented = await _session_answer(False, body, headers)
+    assert fast == documented
+    assert fast[0] == status, what
