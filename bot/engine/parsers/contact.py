@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final
 
@@ -91,6 +92,7 @@ def _valid_phone(candidate: str, region: str | None) -> str | None:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+@functools.cache  # one string per region: building the example number costs tens of microseconds
 def phone_error(region: str | None) -> str:
     """The re-prompt, with an example number of the expected region."""
     example = phonenumbers.example_number(region or "US")
