@@ -214,6 +214,7 @@ class WebChatChannel:
                      responses=error_responses(400, 403, 404, 413, 422, 429, 503))
         async def create_session(body: Annotated[SessionCreate | None, Body()] = None) -> JsonResponse:
             """Start a conversation. Returns its token and the bot's first messages."""
+            # Served by fast_routes() where the app mounts them, like send_message below.
             return JsonResponse(await self._create_session(body or SessionCreate()), status_code=201)
 
         @router.post("/sessions/{session_id}/messages", response_model=TurnOut,

@@ -15,11 +15,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 class FastPathApp(FastAPI):
     """FastAPI, with a few plain Starlette routes answered ahead of it.
 
-    Every prospect message is a POST to one route. In front of it FastAPI stacks its own layers (error
-    pages, telemetry, a body limit, an exit stack) and a router walk, which together cost more than the
-    route's own work besides the database. A fast route runs inside the app's own middleware (the same
-    classes and settings, so the same request ids, headers, CORS and guards) and exception handlers, and
-    nothing else. Everything else, including a fast route's path with another method, goes to FastAPI.
+    Every prospect message is a POST to one route, and every visitor who opens the chat a POST to another. In
+    front of them FastAPI stacks its own layers (error pages, telemetry, a body limit, an exit stack) and a
+    router walk, which together cost more than a route's own work besides the database. A fast route runs
+    inside the app's own middleware (the same classes and settings, so the same request ids, headers, CORS
+    and guards) and exception handlers, and nothing else. Everything else, including a fast route's path
+    with another method, goes to FastAPI.
     """
 
     def __init__(self, **kwargs: Any) -> None:
