@@ -72,11 +72,7 @@ class ConversationRow(Base):
 
 class MessageRow(Base):
     __tablename__ = "messages"
-    __table_args__ = (
-        # NULLs never collide, so outbound rows without a channel message id are unconstrained.
-        sa.UniqueConstraint("channel", "channel_message_id"),
-        sa.Index(None, "conversation_id", "id"),
-    )
+    __table_args__ = (sa.Index(None, "conversation_id", "id"),)
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("conversations.id"))
@@ -90,6 +86,14 @@ class MessageRow(Base):
     channel_message_id: Mapped[str | None] = mapped_column(sa.String(255))
     reply_to: Mapped[int | None] = mapped_column(sa.ForeignKey("messages.id"), index=True)
     created_at: Mapped[datetime]
+
+
+# The inbound dedup key, unique per channel. Only rows with a channel message id (inbound ones) are in the
+# index, so a bot reply writes no entry in it (migration 0006); ON CONFLICT repeats its WHERE.
+_messages = cast(sa.Table, MessageRow.__table__)
+sa.Index("uq_messages_channel_channel_message_id", _messages.c.channel, _messages.c.channel_message_id, unique=True,
+         sqlite_where=_messages.c.channel_message_id.is_not(None),
+         postgresql_where=_messages.c.channel_message_id.is_not(None))
 
 
 class FlowVersionRow(Base):

@@ -87,7 +87,8 @@ _INSERT_MESSAGES = sa.insert(_messages).returning(_messages.c.id, sort_by_parame
 def _insert_inbound(insert: Any) -> Any:
     """INSERT ... ON CONFLICT (channel, channel_message_id) DO NOTHING RETURNING id: no row back on a duplicate."""
     statement = insert(_messages).on_conflict_do_nothing(
-        index_elements=[_messages.c.channel, _messages.c.channel_message_id])
+        index_elements=[_messages.c.channel, _messages.c.channel_message_id],
+        index_where=_messages.c.channel_message_id.is_not(None))  # the WHERE of the partial unique index
     return statement.returning(_messages.c.id)
 
 

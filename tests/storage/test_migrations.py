@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import attrs
 import pytest
 import sqlalchemy as sa
 
@@ -64,7 +65,7 @@ async def test_downgrade_to_base_removes_every_table(empty_url: str) -> None:
 
 
 def test_the_migrations_ship_inside_the_package() -> None:
-    assert migrate.current_head() == "0005"
+    assert migrate.current_head() == "0006"
     assert (migrate.MIGRATIONS_DIR / "env.py").is_file()
     assert (migrate.MIGRATIONS_DIR / "script.py.mako").is_file()
 
@@ -164,5 +165,47 @@ async def test_0003_moves_each_lead_into_its_conversation_and_back(empty_url: st
     rows = await _execute(empty_url, "SELECT conversation_id, score, tier, \"values\" FROM leads")
     assert [(cid, score, tier, json.loads(values) if isinstance(values, str) else values)
             for cid, score, tier, values in rows] == [("c1", 80, "hot", _LEAD["values"])]
+    await migrate.upgrade(empty_url)
+    assert await migrate.schema_diff(empty_url) == []
+
+
+async def test_0006_keeps_the_messages_and_their_dedup_key(empty_url: str) -> None:
+    """The rebuild of `messages` (on SQLite) keeps every row and the replies' links; duplicates stay refused."""
+    await migrate.upgrade(empty_url, "0005")
+    at = "2026-01-05 12:00:00"
+    await _execute(empty_url, "INSERT INTO conversations (id, channel, external_user_id, flow_id, flow_version, "
+                   "state, status, score, \"values\", state_json, attributes, created_at, updated_at) VALUES "
+                   "('c1', 'web', 'u1', 'demo', 'v1', 'start', 'active', 0, '{}', '{}', '{}', "
+                   + f"'{at}', '{at}')")
+    insert = ("INSERT INTO messages (conversation_id, direction, author, text, payload, channel, channel_message_id, "
+              "reply_to, created_at) VALUES ('c1', :direction, :author, :text, '{}', 'web', :cmid, :reply_to, "
+              + f"'{at}') RETURNING id")
+    [(first,)] = await _execute(empty_url, insert, {"direction": "in", "author": "prospect", "text": "hi",
+                                                    "cmid": "c1:m1", "reply_to": None})
+    [(second,)] = await _execute(empty_url, insert, {"direction": "out", "author": "bot", "text": "hello",
+                                                     "cmid": None, "reply_to": first})
+
+    await migrate.upgrade(empty_url)
+    assert await migrate.schema_diff(empty_url) == []
+    store = await SqlAlchemyStore.connect(empty_url)
+    try:
+        async with store.transaction() as uow:
+            messages = await uow.list_messages("c1")
+            again = await uow.add_inbound(attrs.evolve(messages[0], id=None))
+            replies = await uow.replies_to(first)
+            [third] = await uow.add_messages([attrs.evolve(messages[1], id=None)])  # replies have no dedup key
+    finally:
+        await store.close()
+    assert [(m.id, m.text, m.channel_message_id, m.reply_to) for m in messages] == [
+        (first, "hi", "c1:m1", None), (second, "hello", None, first)]
+    assert again is None and [r.id for r in replies] == [second]
+
+    await migrate.downgrade(empty_url, "0005")
+    rows = await _execute(empty_url, "SELECT id, channel_message_id, reply_to FROM messages ORDER BY id")
+    assert rows == [(first, "c1:m1", None), (second, None, first), (third.id, None, first)]
+    with pytest.raises(sa.exc.IntegrityError, match=r"(?i)unique"):  # the constraint is back
+        await _execute(empty_url, "INSERT INTO messages (conversation_id, direction, author, text, payload, channel, "
+                       f"channel_message_id, created_at) VALUES ('c1', 'in', 'prospect', 'x', '{{}}', 'web', 'c1:m1', "
+                       f"'{at}')")
     await migrate.upgrade(empty_url)
     assert await migrate.schema_diff(empty_url) == []
