@@ -158,11 +158,8 @@ def to_message(record: MessageRecord) -> JsonObject:
     the models remain the documented schema. URL buttons with other schemes (javascript:, data:) are dropped."""
     if record.id is None:
         raise ValueError(f"message of conversation {record.conversation_id} has no id; store it before sending it")
-    payload = record.payload
-    if record.direction is not Direction.OUT:
-        return {"id": record.id, "direction": record.direction.value, "author": record.author.value,
-                "created_at": record.created_at.isoformat(), "text": record.text, "options": [], "buttons": [],
-                "multiple": False, "state": None}
+    # A prospect's message shows no options, buttons or state, whatever its payload holds (e.g. its choice).
+    payload = record.payload if record.direction is Direction.OUT else {}
     state = payload.get("state")
     return {
         "id": record.id, "direction": record.direction.value, "author": record.author.value,

@@ -16,13 +16,14 @@ from bench.webchat_http import SCRIPT
 from bot.engine.types import TextReceived
 from bot.errors import ConversationChanged, StorageError
 from bot.service import ConversationService
-from storage import migrate
+from storage import migrate, rows
 from storage.repository import ConversationRecord, Direction, MessageRecord
 from storage.sql import SavedConversations, SqlAlchemyStore, SqlAlchemyUnitOfWork
 from tests.storage.conftest import EmptyDatabase, make_conversation
 from tests.test_service import Clock, registry
 
 Stores = Callable[[int], Awaitable[list[SqlAlchemyStore]]]
+real_decode = rows.to_conversation_record
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -48,12 +49,16 @@ async def _from_row(store: SqlAlchemyStore, conversation_id: str) -> Conversatio
         return await uow.get_conversation(conversation_id)  # not for update: always the row
 
 
-async def test_what_a_turn_remembers_is_what_the_row_holds(stores: Stores) -> None:
+async def test_what_a_turn_remembers_is_what_the_row_holds(stores: Stores, monkeypatch: pytest.MonkeyPatch) -> None:
     [store] = await stores(1)
     service = ConversationService(store=store, flows=registry(), clock=Clock())
     cid = (await service.start(channel="web", external_user_id="u1")).conversation.id
+    decoded = []
+    monkeypatch.setattr(rows, "to_conversation_record", lambda row: decoded.append(row) or real_decode(row))
     for number, text in enumerate(SCRIPT):
+        decoded.clear()
         result = await service.handle(cid, TextReceived(text=text), channel_message_id=f"m{number}")
+        assert decoded == []  # the turn did not read its conversation's row
         remembered = store.saved.get(cid)
         assert remembered is not None and remembered == await _from_row(store, cid)
         assert remembered.revision == number + 1
