@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -60,7 +60,7 @@ def sqlite_utc_text(value: datetime | None) -> str | None:
     """What UtcDateTime binds on SQLite (to UTC, then SQLAlchemy's SQLite DATETIME text), in one function."""
     if value is None:
         return None
-    at = to_utc(value, "a timestamp column")
+    at = value if value.tzinfo is UTC else to_utc(value, "a timestamp column")  # the records' times are UTC already
     return (f"{at.year:04d}-{at.month:02d}-{at.day:02d} "
             f"{at.hour:02d}:{at.minute:02d}:{at.second:02d}.{at.microsecond:06d}")
 
