@@ -104,7 +104,7 @@ class ConversationService:
             if version not in self._stored_versions:  # versions are immutable and never deleted
                 await uow.save_flow_version(FlowVersionRecord(flow_id=flow.id, version=flow.version,
                                                               content=self.flows.content(flow), created_at=now))
-            await uow.insert_conversation(record, lead=_lead(turn))
+            await uow.insert_conversation(record, lead_changed=_lead_changed(turn))
             replies = await self._save_turn(uow, record, turn, None, now)
         self._stored_versions.add(version)
         return TurnResult(conversation=record, replies=replies)
@@ -187,7 +187,7 @@ class ConversationService:
                     return await self._replay(uow, record, channel_message_id or "")
             turn = engine.step(flow, record.state, inbound, now)
             record = _advance(record, flow, turn.state, now)
-            await uow.update_conversation(record, lead=_lead(turn))
+            await uow.update_conversation(record, lead_changed=_lead_changed(turn))
             replies = await self._save_turn(uow, record, turn, stored_in.id if stored_in else None, now)
         return TurnResult(conversation=record, replies=replies, inbound=stored_in)
 
@@ -227,7 +227,7 @@ class ConversationService:
             flow = await self._flow_for(uow, record.state)
             turn = engine.step(flow, record.state, TimerFired(key=timer.key), now)
             record = _advance(record, flow, turn.state, now)
-            await uow.update_conversation(record, lead=_lead(turn))
+            await uow.update_conversation(record, lead_changed=_lead_changed(turn))
             replies = await self._save_turn(uow, record, turn, None, now)
         return record, replies
 
@@ -256,8 +256,8 @@ class ConversationService:
         return tuple(replies)
 
     async def _apply(self, uow: UnitOfWork, record: ConversationRecord, effect: Effect, now: datetime) -> None:
-        """Carry out one effect in the turn's transaction. LeadUpdated is not here: the turn's last lead summary
-        is saved with the conversation row (see _lead)."""
+        """Carry out one effect in the turn's transaction. LeadUpdated is not here: the conversation row holds
+        the lead (see _lead_changed)."""
         if isinstance(effect, ScheduleTimer):
             await uow.schedule_timer(TimerRecord(conversation_id=record.id, key=effect.key, due_at=effect.due_at))
         elif isinstance(effect, CancelTimers):
@@ -311,12 +311,10 @@ def _advance(record: ConversationRecord, flow: CompiledFlow, state: Conversation
                               created_at=record.created_at, updated_at=now, revision=record.revision)
 
 
-def _lead(turn: Turn) -> LeadSummary | None:
-    """The turn's last lead summary: saved with the conversation row (LeadUpdated needs nothing else)."""
-    for effect in reversed(turn.effects):
-        if isinstance(effect, LeadUpdated):
-            return effect.lead
-    return None
+def _lead_changed(turn: Turn) -> bool:
+    """The turn recorded a lead. Its summary is the state the turn ends in (LeadUpdated), which the conversation
+    row saves, so the store keeps only the date (see Store.get_lead)."""
+    return any(isinstance(effect, LeadUpdated) for effect in turn.effects)
 
 
 def _tier(flow: CompiledFlow, state: ConversationState) -> str:

@@ -11,7 +11,6 @@ from typing import Any
 
 import attrs
 
-from bot.engine.types import LeadSummary
 from bot.errors import ConversationChanged, StorageError
 from storage.repository import (
     ConversationRecord,
@@ -22,6 +21,8 @@ from storage.repository import (
     OutboxRecord,
     TimerRecord,
     TransitionRecord,
+    check_lead,
+    lead_record,
 )
 from storage.utc import to_utc
 
@@ -32,7 +33,7 @@ class _Tables:
 
     conversations: dict[str, ConversationRecord] = field(default_factory=dict)
     messages: dict[int, MessageRecord] = field(default_factory=dict)
-    leads: dict[str, LeadRecord] = field(default_factory=dict)
+    lead_updated_at: dict[str, datetime] = field(default_factory=dict)  # when each conversation's lead changed
     flows: dict[tuple[str, str], FlowVersionRecord] = field(default_factory=dict)
     timers: dict[int, TimerRecord] = field(default_factory=dict)
     transitions: list[TransitionRecord] = field(default_factory=list)
@@ -43,7 +44,7 @@ class _Tables:
         return _Tables(
             conversations=dict(self.conversations),
             messages=dict(self.messages),
-            leads=dict(self.leads),
+            lead_updated_at=dict(self.lead_updated_at),
             flows=dict(self.flows),
             timers=dict(self.timers),
             transitions=list(self.transitions),
@@ -77,16 +78,18 @@ class InMemoryUnitOfWork:
         ]
         return max(mine, key=lambda c: (c.updated_at, c.created_at, c.id), default=None)
 
-    async def insert_conversation(self, record: ConversationRecord, *, lead: LeadSummary | None = None) -> None:
+    async def insert_conversation(self, record: ConversationRecord, *, lead_changed: bool = False) -> None:
+        check_lead(record, lead_changed)
         if record.id in self._t.conversations:
             raise StorageError(
                 f"cannot insert conversation {record.id}: a conversation with this id already exists; "
                 "use update_conversation to change it"
             )
         self._t.conversations[record.id] = stored = _conversation(record)
-        self._record_lead(stored, lead)
+        self._record_lead(stored, lead_changed)
 
-    async def update_conversation(self, record: ConversationRecord, *, lead: LeadSummary | None = None) -> None:
+    async def update_conversation(self, record: ConversationRecord, *, lead_changed: bool = False) -> None:
+        check_lead(record, lead_changed)
         old = self._t.conversations.get(record.id)
         if old is None:
             raise StorageError(
@@ -97,11 +100,11 @@ class InMemoryUnitOfWork:
         stored = attrs.evolve(_conversation(record), channel=old.channel, external_user_id=old.external_user_id,
                               created_at=old.created_at, revision=record.revision + 1)
         self._t.conversations[record.id] = stored
-        self._record_lead(stored, lead)
+        self._record_lead(stored, lead_changed)
 
-    def _record_lead(self, stored: ConversationRecord, lead: LeadSummary | None) -> None:
-        if lead is not None:
-            self._t.leads[stored.id] = LeadRecord(conversation_id=stored.id, lead=lead, updated_at=stored.updated_at)
+    def _record_lead(self, stored: ConversationRecord, lead_changed: bool) -> None:
+        if lead_changed:
+            self._t.lead_updated_at[stored.id] = stored.updated_at
 
     async def find_inbound(self, channel: str, channel_message_id: str) -> MessageRecord | None:
         for message in self._t.messages.values():
@@ -172,7 +175,10 @@ class InMemoryUnitOfWork:
         ]
 
     async def get_lead(self, conversation_id: str) -> LeadRecord | None:
-        return self._t.leads.get(conversation_id)
+        updated_at = self._t.lead_updated_at.get(conversation_id)
+        if updated_at is None:
+            return None
+        return lead_record(self._t.conversations[conversation_id], updated_at)
 
     async def save_flow_version(self, record: FlowVersionRecord) -> None:
         created_at = to_utc(record.created_at, f"flow {record.flow_id} version created_at")

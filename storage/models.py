@@ -62,9 +62,8 @@ class ConversationRow(Base):
     attributes: Mapped[Json]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    # The lead summary of the last turn that recorded one (codec.lead_to_json), and when; NULL before the first.
-    # Kept in this row rather than a table of its own: a turn then writes one row, not two.
-    lead: Mapped[Json | None] = mapped_column(sa.JSON(none_as_null=True))
+    # When a turn last changed the lead; NULL before the first. The lead itself is this row's state and tier
+    # (LeadSummary.of), so it is not stored again (migration 0007).
     lead_updated_at: Mapped[datetime | None]
     # Bumped by every update; an update applies only over the revision it read (see update_conversation).
     revision: Mapped[int] = mapped_column(server_default=sa.text("0"))

@@ -10,7 +10,8 @@ from typing import Any, Protocol
 
 import attrs
 
-from bot.engine.types import ConversationState, LeadSummary
+from bot.engine.types import ConversationState, LeadSummary, Tier
+from bot.errors import StorageError
 
 JsonObject = Mapping[str, Any]
 
@@ -65,11 +66,31 @@ class MessageRecord:
 
 @attrs.frozen(kw_only=True, slots=False)
 class LeadRecord:
-    """The latest summary of a conversation's lead."""
+    """A conversation's lead as it stands, and when a turn last changed it."""
 
     conversation_id: str
     lead: LeadSummary
     updated_at: datetime
+
+
+def check_lead(record: ConversationRecord, lead_changed: bool) -> None:
+    """Refuse to record a lead without a tier: the lead is LeadSummary.of the state and the tier.
+
+    Raises:
+        StorageError: `lead_changed` for a record whose tier is None.
+    """
+    if lead_changed and record.tier is None:
+        raise StorageError(f"conversation {record.id}: a lead needs the record's tier; set it (the service does)")
+
+
+def lead_record(record: ConversationRecord, updated_at: datetime) -> LeadRecord:
+    """The lead of a saved conversation whose lead last changed at `updated_at`: LeadSummary.of its state and
+    tier, which is what that turn's LeadUpdated carried (a later turn that left the lead alone changed neither
+    its values, nor its score, nor its status)."""
+    if record.tier is None:
+        raise StorageError(f"conversation {record.id} has a lead but no tier; save both (the service does)")
+    return LeadRecord(conversation_id=record.id, lead=LeadSummary.of(record.state, Tier(record.tier)),
+                      updated_at=updated_at)
 
 
 @attrs.frozen(kw_only=True, slots=False)
@@ -134,18 +155,22 @@ class UnitOfWork(Protocol):
     ) -> ConversationRecord | None:
         """The most recently updated conversation of this user on this channel, if any."""
 
-    async def insert_conversation(self, record: ConversationRecord, *, lead: LeadSummary | None = None) -> None:
-        """Create a conversation, with the summary of its lead if the first turn recorded one."""
+    async def insert_conversation(self, record: ConversationRecord, *, lead_changed: bool = False) -> None:
+        """Create a conversation; `lead_changed` if its first turn recorded a lead (a LeadUpdated effect).
 
-    async def update_conversation(self, record: ConversationRecord, *, lead: LeadSummary | None = None) -> None:
+        Raises:
+            StorageError: the id exists, or `lead_changed` without a tier (see check_lead).
+        """
+
+    async def update_conversation(self, record: ConversationRecord, *, lead_changed: bool = False) -> None:
         """Save a conversation's new state as revision `record.revision + 1`. Its id, channel, external user id
-        and creation time are its identity and stay as they were inserted. A `lead` replaces the recorded
-        lead summary (as of `record.updated_at`); without one the recorded summary stays as it was.
+        and creation time are its identity and stay as they were inserted. `lead_changed` (the turn recorded a
+        lead) dates the lead `record.updated_at`; without it the lead keeps its date.
 
         Raises:
             ConversationChanged: the stored row is no longer at `record.revision` (another transaction saved
                 it since it was read); nothing was saved.
-            StorageError: no such conversation.
+            StorageError: no such conversation, or `lead_changed` without a tier (see check_lead).
         """
 
     async def find_inbound(self, channel: str, channel_message_id: str) -> MessageRecord | None:
@@ -170,7 +195,7 @@ class UnitOfWork(Protocol):
         """The outbound messages produced in answer to an inbound message, in order."""
 
     async def get_lead(self, conversation_id: str) -> LeadRecord | None:
-        """The lead summary last recorded with the conversation (see update_conversation), if any."""
+        """The conversation's lead (see lead_record), or None if no turn recorded one yet."""
 
     async def save_flow_version(self, record: FlowVersionRecord) -> None:
         """Store a flow version; saving the same (flow_id, version) again is a no-op."""

@@ -10,8 +10,8 @@ from typing import Any
 
 import attrs
 
-from bot.engine.codec import lead_from_json, lead_to_json, state_from_json, state_to_json
-from bot.engine.types import ConversationState, LeadSummary
+from bot.engine.codec import state_from_json, state_to_json
+from bot.engine.types import ConversationState
 from storage.repository import (
     Author,
     ConversationRecord,
@@ -21,14 +21,15 @@ from storage.repository import (
     OutboxRecord,
     TimerRecord,
     TransitionRecord,
+    lead_record,
 )
 from storage.utc import from_db, to_utc
 
 
-def conversation_columns(record: ConversationRecord, lead: LeadSummary | None = None) -> dict[str, Any]:
+def conversation_columns(record: ConversationRecord, *, lead_changed: bool = False) -> dict[str, Any]:
     """The columns update_conversation rewrites: not the identity (id, channel, external user id), which never
     changes (SQLite would rewrite the index entry of every column it sets), nor the creation time; the lead's
-    columns only when there is a new lead summary."""
+    date only when the turn changed the lead."""
     state = record.state
     columns = {
         "flow_id": state.flow_id,
@@ -43,8 +44,7 @@ def conversation_columns(record: ConversationRecord, lead: LeadSummary | None = 
         "attributes": dict(record.attributes),
         "updated_at": to_utc(record.updated_at, f"conversation {record.id} updated_at"),
     }
-    if lead is not None:
-        columns["lead"] = lead_to_json(lead)
+    if lead_changed:
         columns["lead_updated_at"] = columns["updated_at"]
     return columns
 
@@ -63,9 +63,9 @@ def _state_from_row(row: Any) -> ConversationState:
     return state_from_json(data)
 
 
-def conversation_insert_columns(record: ConversationRecord, lead: LeadSummary | None = None) -> dict[str, Any]:
-    """Every column of a new conversations row (the lead's stay NULL without a lead summary)."""
-    columns = conversation_columns(record, lead)
+def conversation_insert_columns(record: ConversationRecord, *, lead_changed: bool = False) -> dict[str, Any]:
+    """Every column of a new conversations row (the lead's date stays NULL if the first turn recorded no lead)."""
+    columns = conversation_columns(record, lead_changed=lead_changed)
     columns["id"] = record.id
     columns["channel"] = record.channel
     columns["external_user_id"] = record.external_user_id
@@ -155,10 +155,10 @@ def to_message_record(row: Any) -> MessageRecord:
 
 
 def to_lead_record(row: Any) -> LeadRecord | None:
-    """The lead recorded in a conversations row (`id`, `lead`, `lead_updated_at`), or None before the first."""
-    if row.lead is None:
+    """The lead of a conversations row (its columns and `lead_updated_at`), or None before a turn recorded one."""
+    if row.lead_updated_at is None:
         return None
-    return LeadRecord(conversation_id=row.id, lead=lead_from_json(row.lead), updated_at=from_db(row.lead_updated_at))
+    return lead_record(to_conversation_record(row), from_db(row.lead_updated_at))
 
 
 def timer_columns(record: TimerRecord) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from bot.engine.types import LeadSummary
 from bot.errors import ConversationChanged, StorageError
 from storage import rows
 from storage.engine import create_engine, create_sqlite_engine, parse_url, storage_error
@@ -41,6 +40,7 @@ from storage.repository import (
     OutboxRecord,
     TimerRecord,
     TransitionRecord,
+    check_lead,
 )
 from storage.utc import from_db, to_utc
 
@@ -59,8 +59,8 @@ _outbox = cast(sa.Table, OutboxRow.__table__)
 
 _PENDING = (pending_timer(_timers),)
 
-# A conversation's own columns: the lead summary is only read by get_lead, not decoded at every turn.
-_CONVERSATION_COLUMNS = [column for column in _conversations.c if column.name not in ("lead", "lead_updated_at")]
+# A conversation's own columns: when its lead last changed is only read by get_lead.
+_CONVERSATION_COLUMNS = [column for column in _conversations.c if column.name != "lead_updated_at"]
 _GET_CONVERSATION = sa.select(*_CONVERSATION_COLUMNS).where(_conversations.c.id == sa.bindparam("conversation_id"))
 _GET_CONVERSATION_FOR_UPDATE = _GET_CONVERSATION.with_for_update()
 _INSERT_CONVERSATION = sa.insert(_conversations)
@@ -115,7 +115,7 @@ _REPLIES_TO = (
 )
 
 
-_GET_LEAD = sa.select(_conversations.c.id, _conversations.c.lead, _conversations.c.lead_updated_at).where(
+_GET_LEAD = sa.select(*_CONVERSATION_COLUMNS, _conversations.c.lead_updated_at).where(
     _conversations.c.id == sa.bindparam("conversation_id"))
 _GET_FLOW_VERSION = sa.select(_flow_versions).where(
     _flow_versions.c.flow_id == sa.bindparam("flow_id"), _flow_versions.c.version == sa.bindparam("version")
@@ -305,8 +305,9 @@ class SqlAlchemyUnitOfWork:
         row = (await self._run(query)).one_or_none()
         return None if row is None else rows.to_conversation_record(row)
 
-    async def insert_conversation(self, record: ConversationRecord, *, lead: LeadSummary | None = None) -> None:
-        columns = rows.conversation_insert_columns(record, lead)
+    async def insert_conversation(self, record: ConversationRecord, *, lead_changed: bool = False) -> None:
+        check_lead(record, lead_changed)
+        columns = rows.conversation_insert_columns(record, lead_changed=lead_changed)
         try:
             if self._dialect == "sqlite":
                 await self._count(_INSERT_CONVERSATION, columns)
@@ -319,8 +320,9 @@ class SqlAlchemyUnitOfWork:
             ) from exc
         self.written[record.id] = rows.saved_conversation(record, record.revision, record)
 
-    async def update_conversation(self, record: ConversationRecord, *, lead: LeadSummary | None = None) -> None:
-        params = rows.conversation_columns(record, lead)
+    async def update_conversation(self, record: ConversationRecord, *, lead_changed: bool = False) -> None:
+        check_lead(record, lead_changed)
+        params = rows.conversation_columns(record, lead_changed=lead_changed)
         params["revision"] = record.revision + 1
         params["_id"] = record.id
         params["_revision"] = record.revision

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.types import ChoiceMade, Status, TextReceived
+from bot.engine import engine
+from bot.engine.types import ChoiceMade, LeadUpdated, Status, TextReceived
 from bot.flow.compiler import compile_flow
 from bot.flow.loader import load_flow_text
 from bot.flow.registry import FlowRegistry
@@ -138,6 +139,42 @@ async def test_the_conversation_row_keeps_the_tier_of_its_lead(store: Store) -> 
     assert result.conversation.tier == "hot"
     assert stored is not None and lead is not None
     assert stored.tier == lead.tier.value == "hot"
+
+
+async def test_the_stored_lead_is_the_one_each_turn_recorded(store: Store) -> None:
+    """get_lead derives the lead from the saved row: it must equal the LeadUpdated of the engine's own turn,
+    and keep the date of the last turn that recorded one."""
+    flows, clock = registry(), Clock()
+    service = ConversationService(store=store, flows=flows, clock=clock)
+    started = await service.start(channel="web", external_user_id="u1")
+    cid, state = started.conversation.id, started.conversation.state
+    recorded_at, before, quiet = None, await service.lead(cid), 0
+    for text in ("Dana Scully", "Acme Corp", "what does it cost?", "1", "I make the decision", "about 300 people",
+                 "churn and reporting", "next quarter", "$50k a year", "dana@acme.com", "skip"):
+        clock.now += timedelta(minutes=1)
+        flow = flows.version(state.flow_id, state.flow_version)
+        assert flow is not None
+        turn = engine.step(flow, state, TextReceived(text=text), clock.now)
+        expected = [effect.lead for effect in turn.effects if isinstance(effect, LeadUpdated)]
+        result = await service.handle(cid, TextReceived(text=text))
+        state = result.conversation.state
+        assert state == turn.state
+        lead = await service.lead(cid)
+        if expected:
+            recorded_at = clock.now
+            assert lead == expected[-1]
+        else:  # the FAQ answer changes nothing of the lead
+            quiet += 1
+            assert lead == before
+        assert await _lead_date(store, cid) == recorded_at
+        before = lead
+    assert quiet == 1 and state.status is Status.ENDED
+
+
+async def _lead_date(store: Store, conversation_id: str) -> datetime | None:
+    async with store.transaction() as uow:
+        record = await uow.get_lead(conversation_id)
+    return None if record is None else record.updated_at
 
 
 async def test_handoff_goes_to_the_outbox_and_the_lead_is_kept(store: Store) -> None:

@@ -477,6 +477,6 @@ class _Run:
             updated_at=self.now,
         )
         if self.lead_changed:
-            self.effects.append(LeadUpdated(lead=self.summary()))
+            self.effects.append(LeadUpdated(lead=LeadSummary.of(state, self.flow.scoring.tier(state.score))))
         moves = [Transition(source=s, dest=d, trigger=t, turn=self.turn) for s, d, t in self.model.moves]
         return Turn(state=state, replies=tuple(self.replies), effects=tuple(self.effects), transitions=tuple(moves))

@@ -202,6 +202,13 @@ class LeadSummary:
     values: Mapping[str, Value]
     objections: Mapping[str, int]
 
+    @classmethod
+    def of(cls, state: ConversationState, tier: Tier) -> LeadSummary:
+        """The lead a conversation state holds: what a turn's LeadUpdated carries, from the state it ends in."""
+        return cls(flow_id=state.flow_id, state=state.state, status=state.status, outcome=state.outcome,
+                   score=state.score, tier=tier, reasons=state.ledger, values=state.values,
+                   objections=state.objections)
+
 
 @attrs.frozen(kw_only=True, slots=False)
 class RequestHandoff:
@@ -220,7 +227,8 @@ class RequestHandoff:
 
 @attrs.frozen(kw_only=True, slots=False)
 class LeadUpdated:
-    """The lead's values or score changed; storage keeps the latest summary."""
+    """The lead's values, score or status changed in this turn. `lead` is LeadSummary.of the state the turn ends
+    in, so storage keeps only when it changed and derives the summary from the saved state (get_lead)."""
 
     lead: LeadSummary
 

@@ -12,11 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from bot.engine.codec import lead_to_json
+from bot.engine.types import LeadSummary, Tier
 from bot.errors import StorageError
 from storage import migrate
 from storage.engine import create_engine
 from storage.models import Base
-from storage.repository import ConversationRecord
+from storage.repository import ConversationRecord, LeadRecord
 from storage.sql import SqlAlchemyStore
 
 NewConversation = Callable[..., ConversationRecord]
@@ -65,7 +66,7 @@ async def test_downgrade_to_base_removes_every_table(empty_url: str) -> None:
 
 
 def test_the_migrations_ship_inside_the_package() -> None:
-    assert migrate.current_head() == "0006"
+    assert migrate.current_head() == "0007"
     assert (migrate.MIGRATIONS_DIR / "env.py").is_file()
     assert (migrate.MIGRATIONS_DIR / "script.py.mako").is_file()
 
@@ -136,7 +137,7 @@ async def _execute(url: str, statement: str, params: dict[str, object] | None = 
 
 
 async def test_0003_moves_each_lead_into_its_conversation_and_back(empty_url: str) -> None:
-    """Leads recorded before 0003 are read from the conversation afterwards; a downgrade restores the table."""
+    """Leads recorded before 0003 are in their conversation's row afterwards; a downgrade restores the table."""
     await migrate.upgrade(empty_url, "0002")
     at = "2026-01-05 12:00:00"
     for cid in ("c1", "c2"):
@@ -150,16 +151,10 @@ async def test_0003_moves_each_lead_into_its_conversation_and_back(empty_url: st
                    "reasons, \"values\", objections, updated_at) VALUES ('c1', :flow_id, :state, :status, :outcome, "
                    f":score, :tier, :reasons, :values, :objections, '{at}')", lead_columns)
 
-    await migrate.upgrade(empty_url)
-    store = await SqlAlchemyStore.connect(empty_url)
-    try:
-        async with store.transaction() as uow:
-            moved, none = await uow.get_lead("c1"), await uow.get_lead("c2")
-    finally:
-        await store.close()
-    assert none is None
-    assert moved is not None and lead_to_json(moved.lead) == _LEAD
-    assert moved.updated_at == datetime(2026, 1, 5, 12, tzinfo=UTC)
+    await migrate.upgrade(empty_url, "0006")  # 0007 derives the lead from the row's state instead
+    rows = await _execute(empty_url, "SELECT id, lead, lead_updated_at FROM conversations ORDER BY id")
+    assert [(cid, _json(lead), _time(at)) for cid, lead, at in rows] == [
+        ("c1", _LEAD, datetime(2026, 1, 5, 12, tzinfo=UTC)), ("c2", None, None)]
 
     await migrate.downgrade(empty_url, "0002")
     rows = await _execute(empty_url, "SELECT conversation_id, score, tier, \"values\" FROM leads")
@@ -209,3 +204,61 @@ async def test_0006_keeps_the_messages_and_their_dedup_key(empty_url: str) -> No
                        f"'{at}')")
     await migrate.upgrade(empty_url)
     assert await migrate.schema_diff(empty_url) == []
+
+
+async def test_0007_derives_the_lead_from_the_state_and_back(
+    empty_url: str, new_conversation: NewConversation
+) -> None:
+    """A lead recorded as JSON before 0007 reads the same from the row's state afterwards (for the rows the
+    service wrote, whose lead was their state); a downgrade writes the JSON back from the state."""
+    await migrate.upgrade(empty_url, "0006")
+    record = new_conversation(tier="hot")
+    lead = LeadSummary.of(record.state, Tier.HOT)
+    store = await SqlAlchemyStore.connect(empty_url)
+    try:
+        async with store.transaction() as uow:
+            await uow.insert_conversation(record)
+            await uow.insert_conversation(new_conversation(id="f" * 32))
+            untiered = new_conversation(id="e" * 32)  # tier NULL, as a hand-written row may be
+            await uow.insert_conversation(untiered)
+    finally:
+        await store.close()
+    at = "2026-01-05 12:00:00"
+    for cid, recorded in ((record.id, lead), ("e" * 32, LeadSummary.of(untiered.state, Tier.WARM))):
+        await _execute(empty_url, f"UPDATE conversations SET lead = :lead, lead_updated_at = '{at}' WHERE id = :id",
+                       {"lead": json.dumps(lead_to_json(recorded)), "id": cid})
+
+    await migrate.upgrade(empty_url)
+    assert await migrate.schema_diff(empty_url) == []
+    store = await SqlAlchemyStore.connect(empty_url)
+    try:
+        async with store.transaction() as uow:
+            derived, none = await uow.get_lead(record.id), await uow.get_lead("f" * 32)
+            tiered = await uow.get_lead("e" * 32)
+    finally:
+        await store.close()
+    assert none is None
+    assert tiered is not None and tiered.lead == LeadSummary.of(untiered.state, Tier.WARM)  # the lead's tier kept
+    assert derived == LeadRecord(conversation_id=record.id, lead=lead, updated_at=datetime(2026, 1, 5, 12, tzinfo=UTC))
+
+    await migrate.downgrade(empty_url, "0006")
+    rows = await _execute(empty_url, "SELECT id, lead FROM conversations ORDER BY id")
+    assert [(cid, _json(stored)) for cid, stored in rows] == sorted([
+        ("e" * 32, lead_to_json(LeadSummary.of(untiered.state, Tier.WARM))), ("f" * 32, None),
+        (record.id, lead_to_json(lead))], key=lambda row: str(row[0]))
+    await migrate.upgrade(empty_url)
+    assert await migrate.schema_diff(empty_url) == []
+
+
+def _json(value: object) -> object:
+    """A JSON column as read back raw: text on SQLite, decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _time(value: object) -> datetime | None:
+    """A timestamp column as read back raw: text on SQLite, a datetime on PostgreSQL."""
+    if value is None:
+        return None
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(at, datetime)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

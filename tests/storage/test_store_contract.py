@@ -112,9 +112,9 @@ async def test_any_value_a_flow_can_hold_round_trips_exactly(
     record = await _insert(store, new_conversation)
     values = {"huge": 2**70 + 1, "negative": -(2**65) - 3, "ratio": 0.1, "big_float": 1e300,
               "text": "Zoë 👋 \u202e <b>\x01", "tags": ["a", "ß"], "flag": True, "nothing": None}
-    changed = attrs.evolve(record, state=attrs.evolve(record.state, values=values), updated_at=NOW)
+    changed = attrs.evolve(record, state=attrs.evolve(record.state, values=values), tier="hot", updated_at=NOW)
     async with store.transaction() as uow:
-        await uow.update_conversation(changed, lead=attrs.evolve(_lead(Tier.HOT, 80), values=values))
+        await uow.update_conversation(changed, lead_changed=True)
     async with store.transaction() as uow:
         loaded = await uow.get_conversation(record.id)
         lead = await uow.get_lead(record.id)
@@ -199,7 +199,7 @@ async def test_an_update_over_a_revision_that_moved_on_is_refused_and_saves_noth
 
     with pytest.raises(ConversationChanged, match=rf"conversation {record.id} .*\(revision 0, now 1\).*run the turn"):
         async with store.transaction() as uow:
-            await uow.update_conversation(second, lead=_lead(Tier.HOT, 80))
+            await uow.update_conversation(attrs.evolve(second, tier="hot"), lead_changed=True)
     async with store.transaction() as uow:
         loaded = await uow.get_conversation(record.id)
         reread = await uow.get_conversation(record.id, for_update=True)
@@ -405,54 +405,58 @@ async def test_add_messages_stores_a_batch_in_order(store: Store, new_conversati
 # ---------------------------------------------------------------- leads and flows
 
 
-def _lead(tier: Tier, score: int) -> LeadSummary:
-    return LeadSummary(
-        flow_id="demo",
-        state="budget",
-        status=Status.ACTIVE,
-        outcome=None,
-        score=score,
-        tier=tier,
-        reasons=(ScoreEntry(rule="team_size", points=score, reason="40 people", turn=2),),
-        values={"team_size": 40, "tools": ["crm"]},
-        objections={"price": 1},
-    )
-
-
-async def test_the_lead_is_saved_with_the_conversation_and_kept_until_replaced(
+async def test_the_lead_is_the_state_dated_by_the_last_turn_that_changed_it(
     store: Store, new_conversation: NewConversation
 ) -> None:
-    record = new_conversation()
-    cold = _lead(Tier.COLD, 10)
-    hot = attrs.evolve(_lead(Tier.HOT, 80), outcome=Outcome.QUALIFIED, status=Status.ENDED)
+    record = new_conversation(tier="cold")
     later = attrs.evolve(record, updated_at=NOW + timedelta(minutes=5))
-    latest = attrs.evolve(record, updated_at=NOW + timedelta(minutes=9))
+    hot_state = attrs.evolve(record.state, state="done", status=Status.ENDED, outcome=Outcome.QUALIFIED,
+                             ledger=(*record.state.ledger, ScoreEntry(rule="budget", points=60, reason="big", turn=4)))
+    latest = attrs.evolve(record, state=hot_state, tier="hot", updated_at=NOW + timedelta(minutes=9))
 
     async with store.transaction() as uow:
         await uow.insert_conversation(record)
-        assert await uow.get_lead(record.id) is None
+        assert await uow.get_lead(record.id) is None  # no turn recorded a lead yet
     async with store.transaction() as uow:
-        await uow.update_conversation(later, lead=cold)
-        assert await uow.get_lead(record.id) == LeadRecord(conversation_id=record.id, lead=cold,
-                                                           updated_at=later.updated_at)
-    async with store.transaction() as uow:  # a turn without a new summary keeps the recorded one
-        await uow.update_conversation(attrs.evolve(latest, revision=1))
-        assert await uow.get_lead(record.id) == LeadRecord(conversation_id=record.id, lead=cold,
-                                                           updated_at=later.updated_at)
-        await uow.update_conversation(attrs.evolve(latest, revision=2), lead=hot)
+        await uow.update_conversation(later, lead_changed=True)
+        assert await uow.get_lead(record.id) == LeadRecord(
+            conversation_id=record.id, lead=LeadSummary.of(record.state, Tier.COLD), updated_at=later.updated_at)
+    async with store.transaction() as uow:  # a turn that leaves the lead alone keeps its date
+        moved = attrs.evolve(later, state=attrs.evolve(record.state, pending=None), revision=1,
+                             updated_at=NOW + timedelta(minutes=7))
+        await uow.update_conversation(moved)
+        assert await uow.get_lead(record.id) == LeadRecord(
+            conversation_id=record.id, lead=LeadSummary.of(moved.state, Tier.COLD), updated_at=later.updated_at)
+        await uow.update_conversation(attrs.evolve(latest, revision=2), lead_changed=True)
     async with store.transaction() as uow:
-        assert await uow.get_lead(record.id) == LeadRecord(conversation_id=record.id, lead=hot,
-                                                           updated_at=latest.updated_at)
+        found = await uow.get_lead(record.id)
+    assert found == LeadRecord(conversation_id=record.id, lead=LeadSummary.of(hot_state, Tier.HOT),
+                               updated_at=latest.updated_at)
+    assert found.lead.score == 80 and found.lead.outcome is Outcome.QUALIFIED
+    assert [entry.rule for entry in found.lead.reasons] == ["team_size", "budget"]
 
 
 async def test_a_new_conversation_can_start_with_its_lead(store: Store, new_conversation: NewConversation) -> None:
-    record = new_conversation()
+    record = new_conversation(tier="warm")
     async with store.transaction() as uow:
-        await uow.insert_conversation(record, lead=_lead(Tier.WARM, 40))
+        await uow.insert_conversation(record, lead_changed=True)
     async with store.transaction() as uow:
-        assert await uow.get_lead(record.id) == LeadRecord(conversation_id=record.id, lead=_lead(Tier.WARM, 40),
-                                                           updated_at=record.updated_at)
+        assert await uow.get_lead(record.id) == LeadRecord(
+            conversation_id=record.id, lead=LeadSummary.of(record.state, Tier.WARM), updated_at=record.updated_at)
         assert await uow.get_lead("0" * 32) is None
+
+
+async def test_a_lead_without_a_tier_is_refused_by_name(store: Store, new_conversation: NewConversation) -> None:
+    record = new_conversation(tier=None)
+    message = rf"conversation {record.id}: a lead needs the record's tier"
+    with pytest.raises(StorageError, match=message):
+        async with store.transaction() as uow:
+            await uow.insert_conversation(record, lead_changed=True)
+    async with store.transaction() as uow:
+        await uow.insert_conversation(record)
+        with pytest.raises(StorageError, match=message):
+            await uow.update_conversation(attrs.evolve(record, updated_at=NOW), lead_changed=True)
+        assert await uow.get_lead(record.id) is None
 
 
 async def test_save_flow_version_is_idempotent(store: Store) -> None:
