@@ -22,7 +22,7 @@ _ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS
 
 def json_dumps(value: Any) -> str:
     """How JSON columns are written: orjson, about ten times faster than the standard library (a turn writes the
-    state, the lead and each message's payload). Integers beyond 64 bits, which orjson refuses, fall back to
+    state, its values and each message's payload). Integers beyond 64 bits, which orjson refuses, fall back to
     the standard library, so any value a flow can hold is stored."""
     try:
         return orjson.dumps(value, option=_ORJSON_OPTIONS).decode()
