@@ -84,9 +84,10 @@ def check_lead(record: ConversationRecord, lead_changed: bool) -> None:
 
 
 def lead_record(record: ConversationRecord, updated_at: datetime) -> LeadRecord:
-    """The lead of a saved conversation whose lead last changed at `updated_at`: LeadSummary.of its state and
-    tier, which is what that turn's LeadUpdated carried (a later turn that left the lead alone changed neither
-    its values, nor its score, nor its status)."""
+    """The lead of a saved conversation as its row stands: LeadSummary.of its state and tier, which is what the
+    turn's LeadUpdated carried. `updated_at` is when a turn last recorded one; a later turn that recorded none
+    changed no answer, score or objection, but may have moved the conversation on (a rep took it over),
+    which the lead shows."""
     if record.tier is None:
         raise StorageError(f"conversation {record.id} has a lead but no tier; save both (the service does)")
     return LeadRecord(conversation_id=record.id, lead=LeadSummary.of(record.state, Tier(record.tier)),

@@ -227,8 +227,9 @@ class RequestHandoff:
 
 @attrs.frozen(kw_only=True, slots=False)
 class LeadUpdated:
-    """The lead's values, score or status changed in this turn. `lead` is LeadSummary.of the state the turn ends
-    in, so storage keeps only when it changed and derives the summary from the saved state (get_lead)."""
+    """This turn changed what sales sees of the lead: an answer, the score, an objection or the outcome. `lead`
+    is LeadSummary.of the state the turn ends in, so storage keeps only when it changed and derives the
+    summary from the saved state (get_lead)."""
 
     lead: LeadSummary
 
