@@ -75,7 +75,12 @@ async def test_two_engines_on_one_file_never_lose_a_read_modify_write(
     stores = [await SqlAlchemyStore.connect(migrated) for _ in range(2)]
     try:
         async with stores[0].transaction() as uow:
-            await uow.insert_conversation(record)
+            await uow.insert_conversation(record)  # store 0 remembers revision 0
+        async with stores[1].transaction() as uow:  # store 1 saves revision 1: store 0's memory is now stale
+            loaded = await uow.get_conversation(record.id, for_update=True)
+            assert loaded is not None
+            await uow.update_conversation(attrs.evolve(loaded, state=attrs.evolve(loaded.state,
+                                                                                  turn=loaded.state.turn + 1)))
 
         refused = 0
 
@@ -106,9 +111,9 @@ async def test_two_engines_on_one_file_never_lose_a_read_modify_write(
             await store.close()
 
     assert final is not None
-    assert final.state.turn == record.state.turn + 40
-    assert final.revision == 40
-    assert refused > 0  # the stores did interleave, and no stale update got through
+    assert final.state.turn == record.state.turn + 41
+    assert final.revision == 41
+    assert refused > 0  # store 0's first update at least came from stale memory, and none got through
 
 
 async def test_the_database_runs_in_wal_mode(sqlite_store: SqlAlchemyStore, sqlite_url: str) -> None:
