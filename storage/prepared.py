@@ -27,13 +27,13 @@ _REQUIRED = object()  # a parameter the statement does not bind itself
 class _Compiled:
     """One statement compiled for one set of parameter names."""
 
-    def __init__(self, statement: Any, dialect: Dialect, keys: Sequence[str]) -> None:
+    def __init__(self, statement: Any, dialect: Dialect, keys: Sequence[str], utc_text: UtcText) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
         self.sql: str = compiled.string
         names: Sequence[str] = compiled.positiontup or ()
         # (name, converter, the value the statement binds itself, as in `.values(cancelled=True)`)
         self.binds = tuple(
-            (name, _bind_processor(bind.type, dialect), _REQUIRED if bind.required else bind.effective_value)
+            (name, _bind_processor(bind.type, dialect, utc_text), _REQUIRED if bind.required else bind.effective_value)
             for name, bind in ((name, compiled.binds[name]) for name in names)
         )
 
@@ -47,11 +47,11 @@ class _Compiled:
         return tuple(values)
 
 
-def _bind_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+def _bind_processor(type_: Any, dialect: Dialect, utc_text: UtcText) -> Callable[[Any], Any] | None:
     """How a parameter of this type is converted for the driver: SQLAlchemy's own processor, except for the
     timestamps on SQLite, converted in one step instead of three calls (a turn binds several of them)."""
     if isinstance(type_, UtcDateTime) and dialect.name == "sqlite":
-        return sqlite_utc_text
+        return utc_text
     processor: Callable[[Any], Any] | None = type_.dialect_impl(dialect).bind_processor(dialect)
     return processor
 
@@ -65,6 +65,24 @@ def sqlite_utc_text(value: datetime | None) -> str | None:
             f"{at.hour:02d}:{at.minute:02d}:{at.second:02d}.{at.microsecond:06d}")
 
 
+class UtcText:
+    """sqlite_utc_text that remembers its last conversion. A turn binds one `now` to every row it writes (the
+    conversation's updated_at, each message's created_at, each transition's at): converted once, not per row.
+    The datetime is held, so an equal identity is the same immutable value."""
+
+    __slots__ = ("_text", "_value")
+
+    def __init__(self) -> None:
+        self._value: datetime | None = None
+        self._text: str | None = None
+
+    def __call__(self, value: datetime | None) -> str | None:
+        if value is not self._value:
+            self._text = sqlite_utc_text(value)
+            self._value = value
+        return self._text
+
+
 class PreparedStatement:
     """A Core INSERT, UPDATE or SELECT run straight on an sqlite3 connection.
 
@@ -72,9 +90,10 @@ class PreparedStatement:
     Driver errors are raised as SQLAlchemy's exceptions (IntegrityError, OperationalError, ...), like Core's.
     """
 
-    def __init__(self, statement: Any, dialect: Dialect) -> None:
+    def __init__(self, statement: Any, dialect: Dialect, utc_text: UtcText | None = None) -> None:
         self._statement = statement
         self._dialect = dialect
+        self._utc_text = utc_text or UtcText()
         self._compiled: dict[tuple[str, ...], _Compiled] = {}
         columns = list(statement.exported_columns)  # a SELECT's columns, or what INSERT/UPDATE RETURNs
         self._row = namedtuple("Row", [column.key for column in columns])  # type: ignore[misc]
@@ -110,7 +129,7 @@ class PreparedStatement:
     def _compile(self, keys: tuple[str, ...]) -> _Compiled:
         compiled = self._compiled.get(keys)
         if compiled is None:
-            compiled = self._compiled[keys] = _Compiled(self._statement, self._dialect, keys)
+            compiled = self._compiled[keys] = _Compiled(self._statement, self._dialect, keys, self._utc_text)
         return compiled
 
 
@@ -128,10 +147,12 @@ class PreparedStatements:
 
     def __init__(self, dialect: Dialect) -> None:
         self._dialect = dialect
+        self._utc_text = UtcText()  # shared: a turn's statements bind the same `now`
         self._prepared: dict[int, tuple[Any, PreparedStatement]] = {}
 
     def __getitem__(self, statement: Any) -> PreparedStatement:
         found = self._prepared.get(id(statement))
         if found is None:  # the statement is kept, so its id cannot be reused by another object
-            found = self._prepared[id(statement)] = (statement, PreparedStatement(statement, self._dialect))
+            found = self._prepared[id(statement)] = (statement, PreparedStatement(statement, self._dialect,
+                                                                                    self._utc_text))
         return found[1]

@@ -119,13 +119,13 @@ def message_columns(record: MessageRecord) -> dict[str, Any]:
     }
 
 
-def inserted_message_record(columns: dict[str, Any], message_id: int) -> MessageRecord:
-    """The record of a row just inserted from `columns` under `message_id`."""
+def inserted_message_record(record: MessageRecord, columns: dict[str, Any], message_id: int) -> MessageRecord:
+    """The record of a row just inserted from `columns` (the message_columns of `record`) under `message_id`."""
     return MessageRecord(
         id=message_id,
         conversation_id=columns["conversation_id"],
-        direction=Direction(columns["direction"]),
-        author=Author(columns["author"]),
+        direction=record.direction,  # what Direction(columns["direction"]) gives, without the enum lookup
+        author=record.author,
         text=columns["text"],
         payload=dict(columns["payload"]),
         cause_kind=columns["cause_kind"],

@@ -357,7 +357,7 @@ class SqlAlchemyUnitOfWork:
             # Not the dedup key (ON CONFLICT skips that) but a foreign key. No savepoint, and no query to
             # explain it, because PostgreSQL has aborted the transaction: the caller's rollback is all that is left.
             raise _missing_parent(record) from exc
-        return None if inserted is None else rows.inserted_message_record(columns, inserted.id)
+        return None if inserted is None else rows.inserted_message_record(record, columns, inserted.id)
 
     async def add_messages(self, records: Sequence[MessageRecord]) -> list[MessageRecord]:
         if not records:
@@ -370,8 +370,8 @@ class SqlAlchemyUnitOfWork:
                 ids = list((await self._insert_guarded(_INSERT_MESSAGES, batch)).scalars().all())
         except IntegrityError as exc:
             raise await self._message_conflict(records) from exc
-        return [rows.inserted_message_record(columns, message_id) for columns, message_id in zip(batch, ids,
-                                                                                                 strict=True)]
+        return [rows.inserted_message_record(record, columns, message_id)
+                for record, columns, message_id in zip(records, batch, ids, strict=True)]
 
     async def _insert_guarded(self, statement: Any, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
         """On PostgreSQL, run an INSERT that may violate a constraint, leaving the transaction usable if it does.

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.engine import create_sqlite_engine
 from storage.models import Base, UtcDateTime
-from storage.prepared import PreparedStatements, sqlite_utc_text
+from storage.prepared import PreparedStatements, UtcText, sqlite_utc_text
 
 BERLIN = timezone(timedelta(hours=1))
 CONVERSATION: dict[str, Any] = {
@@ -154,3 +154,42 @@ def test_timestamps_bind_on_sqlite_as_sqlalchemy_binds_them(value: datetime) -> 
     assert sqlalchemy_processor is not None
     assert sqlite_utc_text(value) == sqlalchemy_processor(value)
     assert sqlite_utc_text(None) is None
+
+
+@settings(max_examples=200)
+@given(st.lists(st.one_of(st.none(), st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                                                  timezones=st.sampled_from([UTC, BERLIN]))), max_size=8))
+def test_the_remembered_conversion_is_the_conversion_of_each_value(values: list[datetime | None]) -> None:
+    utc_text = UtcText()
+    for value in values:  # equal values as distinct objects, the same object twice, None between them
+        for same in (value, value, value.replace() if value is not None else None):
+            assert utc_text(same) == sqlite_utc_text(same)
+
+
+def test_a_turns_timestamps_are_converted_once(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A turn binds the same `now` to every row it writes: the statements share one remembered conversion."""
+    converted: list[datetime | None] = []
+
+    def counting(value: datetime | None) -> str | None:
+        converted.append(value)
+        return sqlite_utc_text(value)
+
+    monkeypatch.setattr("storage.prepared.sqlite_utc_text", counting)
+    conversations = _table("conversations")
+    update = (sa.update(conversations).where(conversations.c.id == sa.bindparam("_id"))
+              .values(updated_at=sa.bindparam("updated_at")))
+    insert = sa.insert(conversations)
+    prepared = PreparedStatements(engine.dialect)
+    now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    with engine.begin() as connection:
+        for row_id in ("c-1", "c-2"):
+            prepared[insert].execute(_driver(connection), {**CONVERSATION, "id": row_id, "created_at": now,
+                                                           "updated_at": now})
+        prepared[update].execute(_driver(connection), {"_id": "c-1", "updated_at": now})
+        later = now + timedelta(seconds=1)
+        prepared[update].execute(_driver(connection), {"_id": "c-2", "updated_at": later})
+        stored = _driver(connection).execute("SELECT created_at, updated_at FROM conversations ORDER BY id").fetchall()
+
+    assert converted == [now, later]
+    assert stored == [("2026-01-05 09:00:00.000000", "2026-01-05 09:00:00.000000"),
+                      ("2026-01-05 09:00:00.000000", "2026-01-05 09:00:01.000000")]
