@@ -13,6 +13,8 @@ def to_utc(value: datetime, what: str) -> datetime:
     Raises:
         StorageError: if `value` is naive, because its instant is ambiguous. `what` names the field.
     """
+    if value.tzinfo is UTC:  # the service's clock and every stored time: nothing to convert or check
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise StorageError(
             f"{what} is a naive datetime ({value.isoformat()}); storage only accepts timezone-aware "
