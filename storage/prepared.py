@@ -68,19 +68,21 @@ def sqlite_utc_text(value: datetime | None) -> str | None:
 class UtcText:
     """sqlite_utc_text that remembers its last conversion. A turn binds one `now` to every row it writes (the
     conversation's updated_at, each message's created_at, each transition's at): converted once, not per row.
-    The datetime is held, so an equal identity is the same immutable value."""
+    Holding the datetime keeps its identity from being reused, so the same object means the same value; the
+    pair is replaced in one assignment, so a reader never sees one value with another's text."""
 
-    __slots__ = ("_text", "_value")
+    __slots__ = ("_last",)
 
     def __init__(self) -> None:
-        self._value: datetime | None = None
-        self._text: str | None = None
+        self._last: tuple[datetime | None, str | None] = (None, None)
 
     def __call__(self, value: datetime | None) -> str | None:
-        if value is not self._value:
-            self._text = sqlite_utc_text(value)
-            self._value = value
-        return self._text
+        last = self._last
+        if value is last[0]:
+            return last[1]
+        text = sqlite_utc_text(value)
+        self._last = (value, text)
+        return text
 
 
 class PreparedStatement:
