@@ -19,12 +19,12 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 
 from bot.channels.events import EventHub
 from bot.channels.webchat import WebChatChannel
 from bot.errors import ConfigError, StorageError
 from bot.flow.registry import FlowRegistry
+from bot.http.cors import CorsMiddleware
 from bot.http.errors import UNAVAILABLE_MESSAGE, ApiError, ErrorCode, add_error_handlers, error_responses
 from bot.http.fastpath import FastPathApp
 from bot.http.guards import RequestGuardMiddleware, origin_of
@@ -140,7 +140,7 @@ def _middleware(settings: Settings, ip_limiter: TokenBucketLimiter) -> list[Midd
                                                                       *settings.webchat_allowed_origins]
     return [
         Middleware(RequestContextMiddleware),
-        Middleware(CORSMiddleware, allow_origins=allowed, allow_methods=["GET", "POST"],
+        Middleware(CorsMiddleware, allow_origins=allowed, allow_methods=["GET", "POST"],
                    allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "X-Request-ID"],
                    expose_headers=["Retry-After", "X-Request-ID"], max_age=600),
         Middleware(RequestGuardMiddleware, allowed=allowed, limiter=ip_limiter,
