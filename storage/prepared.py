@@ -9,6 +9,7 @@ convert every parameter and column, so rows are stored exactly as a Core executi
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
@@ -36,15 +37,28 @@ class _Compiled:
             (name, _bind_processor(bind.type, dialect, utc_text), _REQUIRED if bind.required else bind.effective_value)
             for name, bind in ((name, compiled.binds[name]) for name in names)
         )
+        # The statement's own values, which the caller's parameters override, and the positions that need a
+        # converter (most columns need none): the values are taken in one C call, then the few converted.
+        self._own = {name: own for name, _, own in self.binds if own is not _REQUIRED}
+        self._take = operator.itemgetter(*names) if names else None
+        self._single = len(names) == 1  # itemgetter of one name gives the value, not a tuple
+        self._convert = tuple((index, process) for index, (_, process, _) in enumerate(self.binds)
+                              if process is not None)
 
-    def parameters(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        values = []
-        for name, process, own in self.binds:
-            value = params.get(name, own)
-            if value is _REQUIRED:
-                raise KeyError(f"a value is required for the parameter :{name} of: {self.sql}")
-            values.append(value if process is None else process(value))
-        return tuple(values)
+    def parameters(self, params: Mapping[str, Any]) -> Sequence[Any]:
+        if self._take is None:
+            return ()
+        try:
+            taken = self._take({**self._own, **params} if self._own else params)
+        except KeyError:
+            missing = next(name for name, _, own in self.binds if own is _REQUIRED and name not in params)
+            raise KeyError(f"a value is required for the parameter :{missing} of: {self.sql}") from None
+        if not self._convert:
+            return (taken,) if self._single else taken
+        values = [taken] if self._single else list(taken)
+        for index, process in self._convert:
+            values[index] = process(values[index])
+        return values
 
 
 def _bind_processor(type_: Any, dialect: Dialect, utc_text: UtcText) -> Callable[[Any], Any] | None:
