@@ -322,7 +322,11 @@ class SqlAlchemyUnitOfWork:
 
     async def update_conversation(self, record: ConversationRecord, *, lead_changed: bool = False) -> None:
         check_lead(record, lead_changed)
-        params = rows.conversation_columns(record, lead_changed=lead_changed)
+        known = self._known(record.id)
+        if known is not None and known.revision != record.revision:
+            known = None  # the row's identity and columns are not known here
+        # Only over the revision `known` holds: then the row is `known`, or the UPDATE changes nothing.
+        params = rows.conversation_columns(record, lead_changed=lead_changed, row=known)
         params["revision"] = record.revision + 1
         params["_id"] = record.id
         params["_revision"] = record.revision
@@ -335,8 +339,7 @@ class SqlAlchemyUnitOfWork:
                     f"cannot update conversation {record.id}: it does not exist; insert_conversation first"
                 )
             raise ConversationChanged(record.id, record.revision, stored.revision)
-        known = self._known(record.id)
-        if known is not None and known.revision == record.revision:  # else the row's identity is not known here
+        if known is not None:
             self.written[record.id] = rows.saved_conversation(record, record.revision + 1, known)
 
     # ------------------------------------------------------------ messages

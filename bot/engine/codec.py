@@ -18,16 +18,19 @@ def _entry_from_json(data: JSON) -> ScoreEntry:
     return ScoreEntry(rule=data["rule"], points=int(data["points"]), reason=data["reason"], turn=int(data["turn"]))
 
 
-def state_to_json(state: ConversationState) -> JSON:
-    """Encode a state as plain JSON types."""
-    return {
+def state_to_json(state: ConversationState, *, omit: frozenset[str] = frozenset()) -> JSON:
+    """Encode a state as plain JSON types.
+
+    `omit` may name "values", "started_at" and "updated_at": those are then left out, for a store that keeps
+    them elsewhere and puts them back before state_from_json (which needs all three, except the values).
+    """
+    data: JSON = {
         "flow_id": state.flow_id,
         "flow_version": state.flow_version,
         "channel": state.channel,
         "state": state.state,
         "status": state.status.value,
         "outcome": state.outcome.value if state.outcome else None,
-        "values": dict(state.values),
         "ledger": [_entry_to_json(e) for e in state.ledger],
         "pending": state.pending,
         "attempts": dict(state.attempts),
@@ -36,9 +39,14 @@ def state_to_json(state: ConversationState) -> JSON:
         "hot_fired": state.hot_fired,
         "attributes": dict(state.attributes),
         "turn": state.turn,
-        "started_at": state.started_at.isoformat(),
-        "updated_at": state.updated_at.isoformat(),
     }
+    if "values" not in omit:
+        data["values"] = dict(state.values)
+    if "started_at" not in omit:
+        data["started_at"] = state.started_at.isoformat()
+    if "updated_at" not in omit:
+        data["updated_at"] = state.updated_at.isoformat()
+    return data
 
 
 def state_from_json(data: JSON) -> ConversationState:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import attrs
 import pytest
 
 from bench.webchat_http import SCRIPT
@@ -142,3 +143,17 @@ def test_the_memory_keeps_the_most_recently_used_conversations() -> None:
     saved.forget("a")
     assert saved.get("a") is None and len(saved) == 1
 
+
+
+def test_a_saved_record_keeps_every_field_but_its_identity_and_revision() -> None:
+    """saved_conversation names each field (for speed): one added to ConversationRecord must be added there."""
+    record = make_conversation(tier="warm", attributes={"source": "ad"}, revision=4)
+    stored = make_conversation(id=record.id, channel="telegram", external_user_id="someone else")
+    saved = rows.saved_conversation(record, 5, stored)
+    expected = attrs.evolve(record, channel="telegram", external_user_id="someone else", created_at=stored.created_at,
+                            revision=5)
+    assert saved == expected
+    # the fields saved_conversation names: a new one must be named there too
+    assert [field.name for field in attrs.fields(ConversationRecord)] == [
+        "id", "channel", "external_user_id", "state", "tier", "attributes", "created_at", "updated_at", "revision"]
+    assert saved.attributes is not record.attributes  # the memory holds its own copy

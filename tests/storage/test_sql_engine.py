@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import attrs
 import pytest
 
 from bot.engine.types import ConversationState
@@ -99,3 +100,47 @@ async def test_values_are_stored_once_and_rows_holding_them_in_the_state_json_st
     finally:
         await store.close()
 
+
+
+async def test_a_states_times_are_left_to_the_rows_columns_when_they_are_the_same(tmp_path: Path) -> None:
+    """A turn's state starts when its row was created and last changed when the row was updated: state_json then
+    leaves both out. Times the columns cannot give back as they were (another zone, another instant) stay in
+    it, and rows holding them all in state_json (written before) load the same."""
+    url = f"sqlite:///{tmp_path / 'times.db'}"
+    await migrate.upgrade(url)
+    later = NOW + timedelta(minutes=5)
+    state = ConversationState(flow_id="f", flow_version="1", channel="web", state="ask", started_at=NOW,
+                              updated_at=NOW)
+    same = ConversationRecord(id="a" * 32, channel="web", external_user_id="u", state=state, created_at=NOW,
+                              updated_at=NOW)
+    other = ConversationRecord(id="b" * 32, channel="web", external_user_id="v", created_at=NOW, updated_at=later,
+                               state=attrs.evolve(state, started_at=NOW.astimezone(timezone(timedelta(hours=2)))))
+    store = await SqlAlchemyStore.connect(url)
+    try:
+        async with store.transaction() as uow:
+            await uow.insert_conversation(same)
+            await uow.insert_conversation(other)
+        async with store.transaction() as uow:  # an update leaves them out too, and keeps created_at
+            await uow.update_conversation(attrs.evolve(same, state=attrs.evolve(state, turn=1, updated_at=later),
+                                                       updated_at=later))
+    finally:
+        await store.close()
+    database = sqlite3.connect(tmp_path / "times.db")
+    try:
+        stored = dict(database.execute("SELECT id, state_json FROM conversations").fetchall())
+        assert {key for key in ("started_at", "updated_at") if key in json.loads(stored["a" * 32])} == set()
+        assert {key for key in ("started_at", "updated_at") if key in json.loads(stored["b" * 32])} == {
+            "started_at", "updated_at"}
+        older = {**json.loads(stored["a" * 32]), "started_at": NOW.isoformat(), "updated_at": later.isoformat()}
+        with database:
+            database.execute("UPDATE conversations SET state_json = ? WHERE id = ?", (json.dumps(older), "a" * 32))
+    finally:
+        database.close()
+    store = await SqlAlchemyStore.connect(url)
+    try:
+        async with store.transaction() as uow:
+            loaded = await uow.get_conversation("a" * 32)
+            assert loaded is not None and loaded.state == attrs.evolve(state, turn=1, updated_at=later)
+            assert await uow.get_conversation("b" * 32) == other
+    finally:
+        await store.close()

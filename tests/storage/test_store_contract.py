@@ -158,6 +158,35 @@ async def test_update_conversation_replaces_state_but_not_identity_or_created_at
         revision=1)
 
 
+async def test_successive_updates_save_what_each_changed_and_keep_what_it_passed_on(
+    store: Store, new_conversation: NewConversation
+) -> None:
+    """A turn passes the row's values and attributes on as they are unless it changes them; a value changed to
+    an equal one of another type (1 to True, 1 to 1.0) is a change, and so is a new flow version."""
+    record = await _insert(store, new_conversation, attributes={"source": "ad"})
+    async with store.transaction() as uow:
+        current = await uow.get_conversation(record.id, for_update=True)
+    assert current is not None
+    steps = [
+        lambda r: attrs.evolve(r.state, turn=r.state.turn + 1),  # values and attributes passed on as they are
+        lambda r: attrs.evolve(r.state, values={**r.state.values, "consent": 1}),
+        lambda r: attrs.evolve(r.state, values={**r.state.values, "consent": True}),
+        lambda r: attrs.evolve(r.state, values={**r.state.values, "consent": 1.0}),
+        lambda r: attrs.evolve(r.state, flow_version="v2"),
+    ]
+    for number, step in enumerate(steps, start=1):
+        changed = attrs.evolve(current, state=step(current), updated_at=NOW)
+        async with store.transaction() as uow:
+            await uow.update_conversation(changed)
+        async with store.transaction() as uow:
+            from_row = await uow.get_conversation(record.id)
+            current = await uow.get_conversation(record.id, for_update=True)
+        assert from_row == current == attrs.evolve(changed, revision=number)
+        assert from_row is not None and from_row.attributes == {"source": "ad"}
+        assert [type(v) for v in from_row.state.values.values()] == [type(v) for v in changed.state.values.values()]
+    assert current is not None and current.state.flow_version == "v2"
+
+
 async def test_writes_are_visible_later_in_the_same_transaction(
     store: Store, new_conversation: NewConversation
 ) -> None:
