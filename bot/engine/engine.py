@@ -82,7 +82,7 @@ class _Run:
         self.values: dict[str, Value] = state.values if isinstance(state.values, dict) else dict(state.values)
         self.values_shared = True  # `values` is also held by a state or a lead summary, so must not change
         self.ledger: tuple[ScoreEntry, ...] = state.ledger
-        self.score = sum([entry.points for entry in state.ledger])
+        self.score = state.score
         # the state's own mappings, never changed in place: a change makes a new one (as on_reply, failed and
         # clear_attempts do), so most turns copy nothing
         self.attempts: Mapping[str, int] = state.attempts

@@ -7,6 +7,7 @@ field through `object.__setattr__`. A turn builds about ten of them. Use `attrs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -180,9 +181,10 @@ class ConversationState:
     started_at: datetime
     updated_at: datetime
 
-    @property
+    @functools.cached_property
     def score(self) -> int:
-        return sum(entry.points for entry in self.ledger)
+        """The ledger's total. Computed once per state (the state is immutable): a turn reads it several times."""
+        return sum([entry.points for entry in self.ledger])
 
 
 # ---------------------------------------------------------------- effects
