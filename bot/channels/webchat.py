@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query
@@ -152,10 +153,11 @@ def channel_message_id(session_id: str, client_message_id: str) -> str:
     return f"{session_id}:{client_message_id}"
 
 
-def to_message(record: MessageRecord) -> JsonObject:
+def to_message(record: MessageRecord, created_at: str | None = None) -> JsonObject:
     """A stored message as the API shows it: the JSON data of a MessageOut, field for field (tests pin the two
     equal). Plain data, because building the pydantic models cost more than the rest of a route's own work;
-    the models remain the documented schema. URL buttons with other schemes (javascript:, data:) are dropped."""
+    the models remain the documented schema. URL buttons with other schemes (javascript:, data:) are dropped.
+    `created_at` is the record's created_at in ISO format, when the caller has it already."""
     if record.id is None:
         raise ValueError(f"message of conversation {record.conversation_id} has no id; store it before sending it")
     # A prospect's message shows no options, buttons or state, whatever its payload holds (e.g. its choice).
@@ -163,13 +165,24 @@ def to_message(record: MessageRecord) -> JsonObject:
     state = payload.get("state")
     return {
         "id": record.id, "direction": record.direction.value, "author": record.author.value,
-        "created_at": record.created_at.isoformat(), "text": record.text,
+        "created_at": created_at or record.created_at.isoformat(), "text": record.text,
         "options": [{"id": str(o["id"]), "label": str(o["label"])} for o in payload.get("options", [])],
         "buttons": [{"label": str(b["label"]), "url": str(b["url"])} for b in payload.get("buttons", [])
                     if str(b.get("url", "")).lower().startswith(_SAFE_URL_PREFIXES)],
         "multiple": bool(payload.get("multiple", False)),
         "state": str(state) if state else None,
     }
+
+
+def to_messages(records: Iterable[MessageRecord]) -> list[JsonObject]:
+    """to_message of each record, each distinct time put in ISO format once: the messages of a turn share one."""
+    encoded = []
+    last: tuple[datetime | None, str] = (None, "")
+    for record in records:
+        if record.created_at is not last[0]:
+            last = (record.created_at, record.created_at.isoformat())
+        encoded.append(to_message(record, last[1]))
+    return encoded
 
 
 def to_message_json(record: MessageRecord) -> str:
@@ -233,7 +246,7 @@ class WebChatChannel:
                 if await self._service().get(session_id) is None:
                     raise UnknownConversation(session_id)
                 messages = await self._service().history(session_id, after_id=after)
-            return JsonResponse({"messages": [to_message(m) for m in messages]})  # a HistoryOut
+            return JsonResponse({"messages": to_messages(messages)})  # a HistoryOut
 
         @router.get("/sessions/{session_id}/events", response_class=EventStreamResponse, status_code=200,
                     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
@@ -312,7 +325,7 @@ class WebChatChannel:
         log.info("web chat session started",
                  extra={"session": session_id, "flow": started.conversation.state.flow_id})
         return {"session_id": session_id, "token": self._tokens.sign(session_id),
-                "flow": started.conversation.state.flow_id, "messages": [to_message(m) for m in started.replies]}
+                "flow": started.conversation.state.flow_id, "messages": to_messages(started.replies)}
 
     async def _send_message(self, session_id: str, body: MessageIn) -> JsonObject:
         """A TurnOut."""
@@ -327,15 +340,16 @@ class WebChatChannel:
             if len(inbound.text) > self._max_chars:
                 raise ApiError(422, ErrorCode.MESSAGE_TOO_LONG, f"The message is longer than {self._max_chars} "
                                "characters; please shorten it.")
-        log.debug("web chat message", extra={"session": session_id, "text": getattr(inbound, "text", None),
-                                             "choice": getattr(inbound, "option", None)})
+        if log.isEnabledFor(logging.DEBUG):  # the fields are built only when they are written
+            log.debug("web chat message", extra={"session": session_id, "text": getattr(inbound, "text", None),
+                                                 "choice": getattr(inbound, "option", None)})
         with _service_errors(session_id):
             result = await self._service().handle(
                 session_id, inbound, channel_message_id=channel_message_id(session_id, body.client_message_id))
         if result.inbound is None:
             raise RuntimeError(f"conversation {session_id}: a text or choice turn stored no inbound message")
-        return {"inbound": to_message(result.inbound), "messages": [to_message(m) for m in result.replies],
-                "duplicate": result.duplicate}
+        stored, *replies = to_messages((result.inbound, *result.replies))
+        return {"inbound": stored, "messages": replies, "duplicate": result.duplicate}
 
     async def _stream(self, session_id: str, after: int | None, subscription: Subscription
                       ) -> AsyncIterator[bytes]:

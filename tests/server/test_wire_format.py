@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.channels.webchat import HistoryOut, MessageOut, SessionCreated, TurnOut, to_message, to_message_json
+from bot.channels.webchat import (
+    HistoryOut,
+    MessageOut,
+    SessionCreated,
+    TurnOut,
+    to_message,
+    to_message_json,
+    to_messages,
+)
 from bot.http.responses import json_bytes
 from storage.repository import Author, Direction, MessageRecord
 
@@ -46,3 +55,16 @@ def test_responses_are_written_as_their_models_write_them(messages: list[Message
     created = {"session_id": "s" * 32, "token": "t", "flow": "default", "messages": out}
     for model, data in ((TurnOut, turn), (SessionCreated, created), (HistoryOut, {"messages": out})):
         assert json_bytes(data).decode() == model.model_validate(data).model_dump_json()
+
+
+@settings(max_examples=100)
+@given(st.lists(st.tuples(records, st.integers(0, 2)), max_size=6))
+def test_messages_are_written_one_by_one_whether_they_share_their_time_or_not(
+        picks: list[tuple[MessageRecord, int]]) -> None:
+    """to_messages formats a time shared by consecutive records once; each message comes out as to_message's."""
+    messages = []
+    for record, share in picks:  # 0: its own time; 1: the previous record's object; 2: an equal copy of it
+        previous = messages[-1].created_at if messages else record.created_at
+        at = record.created_at if not share else previous if share == 1 else previous.replace()
+        messages.append(attrs.evolve(record, created_at=at))
+    assert to_messages(messages) == [to_message(m) for m in messages]
