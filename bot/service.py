@@ -318,7 +318,7 @@ def _lead_changed(turn: Turn) -> bool:
 
 
 def _tier(flow: CompiledFlow, state: ConversationState) -> str:
-    return flow.scoring.tier(state.score).value
+    return str(flow.scoring.tier(state.score))
 
 
 def _labels(flow: CompiledFlow, state: ConversationState) -> dict[str, str]:
@@ -355,5 +355,5 @@ def outbound_payload(reply: Outbound) -> dict[str, object]:
 def _outbound_record(record: ConversationRecord, reply: Outbound, reply_to: int | None,
                      now: datetime) -> MessageRecord:
     return MessageRecord(conversation_id=record.id, direction=Direction.OUT, author=Author.BOT, text=reply.text,
-                         payload=outbound_payload(reply), cause_kind=reply.cause.kind.value,
+                         payload=outbound_payload(reply), cause_kind=str(reply.cause.kind),
                          cause_id=reply.cause.id, channel=record.channel, reply_to=reply_to, created_at=now)

@@ -45,8 +45,8 @@ def _columns(record: ConversationRecord, lead_changed: bool, row: ConversationRe
     state = record.state
     columns: dict[str, Any] = {
         "state": state.state,
-        "status": state.status.value,
-        "outcome": state.outcome.value if state.outcome else None,
+        "status": str(state.status),
+        "outcome": str(state.outcome) if state.outcome else None,
         "score": state.score,
         "tier": record.tier,
         "state_json": _state_json(state, created_at=created_at, updated_at=record.updated_at),
@@ -137,8 +137,8 @@ def message_columns(record: MessageRecord) -> dict[str, Any]:
     """The columns of a new messages row (the id is the database's)."""
     return {
         "conversation_id": record.conversation_id,
-        "direction": record.direction.value,
-        "author": record.author.value,
+        "direction": str(record.direction),
+        "author": str(record.author),
         "text": record.text,
         "payload": dict(record.payload),
         "cause_kind": record.cause_kind,

@@ -164,7 +164,7 @@ def to_message(record: MessageRecord, created_at: str | None = None) -> JsonObje
     payload = record.payload if record.direction is Direction.OUT else {}
     state = payload.get("state")
     return {
-        "id": record.id, "direction": record.direction.value, "author": record.author.value,
+        "id": record.id, "direction": str(record.direction), "author": str(record.author),
         "created_at": created_at or record.created_at.isoformat(), "text": record.text,
         "options": [{"id": str(o["id"]), "label": str(o["label"])} for o in payload.get("options", [])],
         "buttons": [{"label": str(b["label"]), "url": str(b["url"])} for b in payload.get("buttons", [])

@@ -419,8 +419,8 @@ class _Run:
         before = self.scope["tier"]
         self.ledger = ledger
         self.score = score = sum([entry.points for entry in ledger])
-        self.scope["score"], self.scope["tier"] = score, scoring.tier(score).value
-        if before == Tier.HOT.value or self.scope["tier"] != Tier.HOT.value or self.hot_fired:
+        self.scope["score"], self.scope["tier"] = score, str(scoring.tier(score))
+        if before == Tier.HOT or self.scope["tier"] != Tier.HOT or self.hot_fired:
             return None
         if scoring.on_hot is None:
             return None
@@ -449,7 +449,7 @@ class _Run:
         """What conditions and templates read: the values and the built-ins. A declared variable that has no
         value yet is simply absent; every reader takes a missing name as None."""
         return {
-            **self.values, "score": self.score, "tier": self.flow.scoring.tier(self.score).value,
+            **self.values, "score": self.score, "tier": str(self.flow.scoring.tier(self.score)),
             "channel": self.original.channel, "attrs": self.original.attributes,
         }
 

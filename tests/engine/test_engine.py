@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 
 import pytest
 
 from bot.engine.engine import step
 from bot.engine.types import (
     CancelTimers,
+    CauseKind,
     ChoiceMade,
     ConversationEnded,
     ConversationState,
     HumanTookOver,
     LeadUpdated,
+    MatchKind,
+    Outcome,
     RelayToHuman,
     RequestHandoff,
     ReturnedToBot,
@@ -22,10 +26,12 @@ from bot.engine.types import (
     Started,
     Status,
     TextReceived,
+    Tier,
     TimerFired,
     Turn,
     Unsubscribed,
 )
+from storage.repository import Author, Direction
 from tests.conftest import NOW, make_flow
 
 FLOW = """
@@ -403,3 +409,11 @@ def test_a_lead_asking_twice_marks_the_second_handoff_as_a_repeat(default_flow) 
     talk.say("start over")
     again = [e for text in HOT_LEAD[:8] for e in talk.say(text).effects if isinstance(e, RequestHandoff)]
     assert [(h.reason, h.repeat) for h in again] == [("Hot lead: score 90", False)]
+
+
+def test_every_enum_written_to_storage_or_the_wire_is_its_value_as_a_string() -> None:
+    """Storage, the codec and the web chat write str(member) (cheaper than .value): each enum must be a StrEnum."""
+    for enum in (Outcome, Status, Tier, CauseKind, MatchKind, Direction, Author):
+        assert issubclass(enum, StrEnum), enum
+        assert [str(member) for member in enum] == [member.value for member in enum]
+        assert all(type(str(member)) is str for member in enum)
