@@ -17,9 +17,10 @@ SECRET = "0123456789abcdef0123456789abcdef-tests"
 
 
 def test_a_token_is_the_session_id_and_its_hmac() -> None:
-    token = SessionTokens(SECRET).sign("abc123")
-    expected = base64.urlsafe_b64encode(hmac.new(SECRET.encode(), b"abc123", hashlib.sha256).digest())
-    assert token == "abc123." + expected.rstrip(b"=").decode()
+    tokens = SessionTokens(SECRET)
+    for session_id in ("abc123", "abc123", "x" * 32, "abc124"):  # one keyed HMAC serves every signature
+        expected = base64.urlsafe_b64encode(hmac.new(SECRET.encode(), session_id.encode(), hashlib.sha256).digest())
+        assert tokens.sign(session_id) == f"{session_id}." + expected.rstrip(b"=").decode()
 
 
 @pytest.mark.parametrize("token", ["", ".", "abc123", "abc123.", ".sig", "abc123.not-the-signature",
