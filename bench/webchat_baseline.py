@@ -27,7 +27,7 @@ from starlette.routing import Route
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.engine.types import ConversationState
-from bot.server import listen, server_config
+from bot.server import listen, server_config, settle_heap
 from storage.migrate import upgrade
 from storage.repository import Author, ConversationRecord, Direction, MessageRecord
 from storage.sql import SqlAlchemyStore
@@ -81,7 +81,9 @@ async def serve(port: int, db: Path) -> None:
         await upgrade(url)
         store = await SqlAlchemyStore.connect(url)
         try:
-            await uvicorn.Server(server_config(baseline_app(store))).serve(sockets=[sock])  # type: ignore[arg-type]
+            app = baseline_app(store)
+            settle_heap()  # as salesbot serve does before serving
+            await uvicorn.Server(server_config(app)).serve(sockets=[sock])  # type: ignore[arg-type]
         finally:
             await store.close()
     finally:

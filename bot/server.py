@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -258,6 +259,15 @@ class SalesbotServer(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
 
+def settle_heap() -> None:
+    """Before serving: put everything made so far (modules, compiled flows, the app, the database engine) in the
+    garbage collector's permanent generation (gc.freeze). Requests then leave the collector only their own
+    objects to walk: a full collection walked the whole heap again, about 70 ms each, a few times a minute
+    under load, a long pause for every request in flight."""
+    gc.collect()
+    gc.freeze()
+
+
 def server_config(app: FastAPI) -> uvicorn.Config:
     """uvicorn settings: httptools, our JSON logs instead of uvicorn's, a bounded graceful shutdown."""
     return uvicorn.Config(app, http="httptools", ws="none", lifespan="on", log_config=None, access_log=False,
@@ -279,6 +289,7 @@ async def serve(settings: Settings, *, flows: FlowRegistry, on_started: Callable
             app = create_app(settings, store=store, flows=flows, hub=hub)
             log.info("listening", extra={"address": f"{settings.host}:{settings.port}", "pid": os.getpid(),
                                          "url": settings.base_url})
+            settle_heap()
             await SalesbotServer(server_config(app), hub=hub, on_started=on_started).serve(sockets=[sock])
         finally:
             await store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from bot.errors import ConfigError, FlowError, StorageError
 from bot.scheduler import TimerLoop
-from bot.server import create_app
+from bot.server import create_app, settle_heap
 from tests.server.conftest import Chat, client_for, eventually, make_settings
 
 
@@ -68,3 +69,18 @@ async def test_the_timer_loop_logs_failures_keeps_going_and_stops(caplog: pytest
     calls = service.calls
     await asyncio.sleep(0.05)
     assert service.calls == calls
+
+
+def test_settling_the_heap_leaves_the_collector_only_what_comes_after() -> None:
+    """serve() calls settle_heap() before serving: what exists then is frozen, so collections skip it."""
+    kept = [[number] for number in range(1000)]  # lists: objects the collector tracks
+    before = gc.get_freeze_count()
+    try:
+        settle_heap()
+        later = [[number] for number in range(10)]
+        assert gc.get_freeze_count() >= before + len(kept)
+        tracked = gc.get_objects()
+        assert not any(item is kept[0] for item in tracked)
+        assert any(item is later[0] for item in tracked)
+    finally:
+        gc.unfreeze()
