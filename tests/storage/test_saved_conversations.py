@@ -144,7 +144,6 @@ def test_the_memory_keeps_the_most_recently_used_conversations() -> None:
     assert saved.get("a") is None and len(saved) == 1
 
 
-
 def test_a_saved_record_keeps_every_field_but_its_identity_and_revision() -> None:
     """saved_conversation names each field (for speed): one added to ConversationRecord must be added there."""
     record = make_conversation(tier="warm", attributes={"source": "ad"}, revision=4)

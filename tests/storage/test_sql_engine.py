@@ -101,7 +101,6 @@ async def test_values_are_stored_once_and_rows_holding_them_in_the_state_json_st
         await store.close()
 
 
-
 async def test_a_states_times_are_left_to_the_rows_columns_when_they_are_the_same(tmp_path: Path) -> None:
     """A turn's state starts when its row was created and last changed when the row was updated: state_json then
     leaves both out. Times the columns cannot give back as they were (another zone, another instant) stay in
