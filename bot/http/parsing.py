@@ -1,9 +1,10 @@
 """Request parsing for routes that run outside FastAPI's request machinery, failing the way FastAPI fails.
 
 FastAPI spends ~150 µs per request on routing through included routers, solving dependencies and
-building a Request, which is more than the busiest route's own work besides the database. That route
-is a plain Starlette route (see WebChatChannel.fast_routes); these helpers give it FastAPI's behaviour:
-the same RequestValidationError for a bad body, and the same reading of the bearer token.
+building a Request, which is more than the busiest route's own work besides the database, and an open event
+stream keeps all of those layers alive. Those routes are plain Starlette routes (see
+WebChatChannel.fast_routes); these helpers give them FastAPI's behaviour: the same RequestValidationError for
+a bad body or query parameter, and the same reading of the bearer token.
 """
 
 from __future__ import annotations
@@ -59,11 +60,22 @@ def _json_data(request: Request, raw: bytes) -> Any:
         raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc
 
 
-def _validated(model: type[Model], data: Any) -> Model:
+def query_params(request: Request, model: type[Model]) -> Model:
+    """The query parameters `model` declares, as FastAPI reads and validates query parameters: the last value of
+    a repeated name, errors located under "query".
+
+    Raises:
+        RequestValidationError: as FastAPI raises it for the route's query parameters.
+    """
+    params = request.query_params
+    return _validated(model, {name: params[name] for name in model.model_fields if name in params}, "query")
+
+
+def _validated(model: type[Model], data: Any, location: str = "body") -> Model:
     try:
         return model.model_validate(data, from_attributes=True)  # FastAPI's mode, hence its error messages
     except ValidationError as exc:
-        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
+        errors = [{**error, "loc": (location, *error["loc"])} for error in exc.errors(include_url=False)]
         raise RequestValidationError(errors) from None
 
 

@@ -1,16 +1,18 @@
-"""POST .../messages is served by a plain Starlette route ahead of FastAPI; it must answer exactly as the FastAPI
-route it shadows, inside the same middleware."""
+"""POST .../messages, POST /sessions and GET .../events are served by plain Starlette routes ahead of FastAPI;
+each must answer exactly as the FastAPI route it shadows, inside the same middleware."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
 
-from tests.server.conftest import API, build, client_for
+from tests.server.conftest import API, build, client_for, eventually, parse_stream
 
 MESSAGES = API + "/{session_id}/messages"
+EVENTS = API + "/{session_id}/events"
 JSON = {"content-type": "application/json"}
 
 CASES: list[tuple[str, bytes, dict[str, str], bool, int]] = [
@@ -60,7 +62,7 @@ async def _answer(fast: bool, body: bytes, headers: dict[str, str], with_token: 
 
 def test_the_fast_routes_are_served_ahead_of_the_documented_ones() -> None:
     app = build().app
-    assert [route.path for route in app.fast_routes] == [MESSAGES, API]
+    assert [route.path for route in app.fast_routes] == [MESSAGES, API, EVENTS]
     created = app.openapi()["paths"][API]["post"]
     assert created["responses"]["201"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/SessionCreated"}
@@ -160,3 +162,63 @@ async def test_the_fast_session_route_answers_like_the_fastapi_route(what: str, 
     documented = await _session_answer(False, body, headers)
     assert fast == documented
     assert fast[0] == status, what
+
+
+EVENT_CASES: list[tuple[str, str, dict[str, str], int]] = [
+    # (what, query, headers ("{token}" is the session's), the status both routes answer)
+    ("a bearer token", "", {"authorization": "Bearer {token}"}, 200),
+    ("a bearer token and after=0", "?after=0", {"authorization": "Bearer {token}"}, 200),
+    ("a query token", "?token={token}&after=0", {}, 200),
+    ("a basic header and a query token", "?token={token}&after=0", {"authorization": "Basic x"}, 200),
+    ("the header wins over the query", "?token=wrong&after=0", {"authorization": "Bearer {token}"}, 200),
+    ("a wrong header and a good query token", "?token={token}", {"authorization": "Bearer wrong"}, 401),
+    ("no token", "?after=0", {}, 401),
+    ("the last of two afters", "?token={token}&after=7&after=0", {}, 200),
+    ("Last-Event-ID wins over after", "?token={token}&after=7", {"last-event-id": "0"}, 200),
+    ("a blank Last-Event-ID", "?token={token}&after=0", {"last-event-id": " "}, 200),
+    ("a bad Last-Event-ID", "?token={token}", {"last-event-id": "abc"}, 422),
+    ("a negative after", "?token={token}&after=-1", {}, 422),
+    ("after not a number", "?token={token}&after=abc", {}, 422),
+    ("after a fraction", "?token={token}&after=1.5", {}, 422),
+    ("an empty after", "?token={token}&after=", {}, 422),
+    ("a bad after and no token", "?after=x", {}, 422),
+]
+
+
+async def _events_answer(fast: bool, query: str, headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+    server = build()
+    if not fast:
+        server.app.serve_fast([], [])
+    async with client_for(server.app) as client:
+        created = (await client.post(API, json={})).json()
+        token, session_id = created["token"], created["session_id"]
+        url = EVENTS.format(session_id=session_id) + query.format(token=token)
+        task = asyncio.create_task(client.get(url, headers={k: v.format(token=token) for k, v in headers.items()}))
+        await eventually(lambda: server.hub.count(session_id) > 0 or task.done())
+        server.hub.close()  # ends an open stream; httpx hands a response over only once it is complete
+        async with asyncio.timeout(5):
+            response = await task
+    kept = {name: response.headers.get(name, "") for name in (
+        "content-type", "cache-control", "x-accel-buffering", "retry-after", "www-authenticate")}
+    body = parse_stream(response.text) if response.status_code == 200 else response.json()
+    return response.status_code, kept, body
+
+
+@pytest.mark.parametrize(("what", "query", "headers", "status"), EVENT_CASES, ids=[c[0] for c in EVENT_CASES])
+async def test_the_fast_event_stream_route_answers_like_the_fastapi_route(what: str, query: str,
+                                                                         headers: dict[str, str],
+                                                                         status: int) -> None:
+    fast = await _events_answer(True, query, headers)
+    documented = await _events_answer(False, query, headers)
+    assert fast == documented
+    assert fast[0] == status, what
+
+
+async def test_a_head_request_for_the_stream_is_refused_as_by_the_documented_route() -> None:
+    server = build()
+    async with client_for(server.app) as client:
+        created = (await client.post(API, json={})).json()
+        response = await client.head(EVENTS.format(session_id=created["session_id"]),
+                                     headers={"authorization": f"Bearer {created['token']}"})
+    assert response.status_code == 405
+    assert server.hub.count() == 0
