@@ -47,19 +47,27 @@ class Subscription:
     async def next(self, timeout: float) -> list[MessageRecord]:
         """The messages pushed since the last call; empty after `timeout` seconds of quiet, or once closed."""
         if not self._pending and not self.closed:
-            self._waiter = asyncio.get_running_loop().create_future()
+            # A future and a timer that resolves it: asyncio.wait_for would keep a coroutine, a second future
+            # and a callback alive for every waiting stream as well.
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(timeout, _resolve, waiter)
             try:
-                await asyncio.wait_for(self._waiter, timeout)
-            except TimeoutError:
-                pass
+                await waiter
             finally:
+                timer.cancel()
                 self._waiter = None
         batch, self._pending = self._pending, []
         return batch
 
     def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        if self._waiter is not None:
+            _resolve(self._waiter)
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class EventHub:
