@@ -4,7 +4,10 @@ each must answer exactly as the FastAPI route it shadows, inside the same middle
 from __future__ import annotations
 
 import asyncio
+import gc
+import inspect
 import json
+import os
 from typing import Any
 
 import pytest
@@ -222,3 +225,29 @@ async def test_a_head_request_for_the_stream_is_refused_as_by_the_documented_rou
                                      headers={"authorization": f"Bearer {created['token']}"})
     assert response.status_code == 405
     assert server.hub.count() == 0
+
+
+def _alive_coroutines_of(package: str) -> int:
+    marker = f"{os.sep}{package}{os.sep}"
+    return sum(1 for o in gc.get_objects() if inspect.iscoroutine(o) and marker in o.cr_code.co_filename)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast route", "documented route"])
+async def test_an_open_stream_keeps_no_fastapi_layer_alive(fast: bool) -> None:
+    """Every open widget holds a stream, and everything a stream keeps alive the garbage collector walks again
+    and again: through the fast route, none of FastAPI's layers stay (through FastAPI, sixteen coroutines)."""
+    server = build()
+    if not fast:
+        server.app.serve_fast([], [])
+    async with client_for(server.app) as client:
+        chats = [(await client.post(API, json={})).json() for _ in range(3)]
+        before = _alive_coroutines_of("fastapi")
+        tasks = [asyncio.create_task(client.get(EVENTS.format(session_id=chat["session_id"]),
+                                                headers={"authorization": f"Bearer {chat['token']}"}))
+                 for chat in chats]
+        await eventually(lambda: server.hub.count() == 3)
+        held = (_alive_coroutines_of("fastapi") - before) / 3
+        server.hub.close()
+        async with asyncio.timeout(5):
+            assert [r.status_code for r in await asyncio.gather(*tasks)] == [200, 200, 200]
+    assert held == 0 if fast else held >= 10
