@@ -279,8 +279,8 @@ class WebChatChannel:
         Every prospect message goes through POST .../messages, and every visitor who opens the chat through
         POST /sessions; FastAPI's routing and dependency machinery cost more there than the routes' own work
         besides the database. Every open widget holds a GET .../events stream, whose coroutines, closures and
-        exit stacks stay alive as long as it does: at ten thousand streams, FastAPI's layers were half the
-        objects the garbage collector walks. These routes parse, validate and fail exactly as the documented
+        exit stacks stay alive as long as it does: at ten thousand streams, FastAPI's layers were a third
+        of the objects the garbage collector walks. These routes parse, validate and fail exactly as the documented
         FastAPI routes do (see bot/http/parsing.py).
         """
         async def post_message(request: Request) -> Response:
