@@ -134,11 +134,10 @@ class HistoryOut(BaseModel):
 
 
 class EventsQuery(BaseModel):
-    """The query parameters of GET .../events, for its fast route; the documented route declares the same ones
-    (a test holds the two routes' answers equal)."""
+    """The query parameters of GET .../events: declared once, for the documented route and its fast route."""
 
-    token: str | None = None
-    after: int | None = Field(default=None, ge=0)
+    token: str | None = Field(default=None, description="For EventSource, which cannot set headers")
+    after: int | None = Field(default=None, ge=0, description="Resume after this id")
 
 
 # ---------------------------------------------------------------- translation
@@ -260,16 +259,13 @@ class WebChatChannel:
                     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
                                      "description": "`id: <message id>`, `event: message`, `data: <Message>`"},
                                **error_responses(401, 404, 422, 429, 503)})
-        async def events(session_id: str, credentials: Credentials,
-                         token: Annotated[str | None, Query(description="For EventSource, which cannot set "
-                                                                         "headers")] = None,
-                         after: Annotated[int | None, Query(ge=0, description="Resume after this id")] = None,
+        async def events(session_id: str, credentials: Credentials, query: Annotated[EventsQuery, Query()],
                          last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
                          ) -> EventStreamResponse:
             """Server-Sent Events: messages no request waits for (follow-up timers, a sales rep's replies)."""
             # Served by fast_routes() where the app mounts them: an open stream then holds no FastAPI layers.
-            return await self._open_stream(session_id, credentials.credentials if credentials else token, after,
-                                           last_event_id)
+            return await self._open_stream(session_id, credentials.credentials if credentials else query.token,
+                                           query.after, last_event_id)
 
         return router
 
