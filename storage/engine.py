@@ -131,8 +131,11 @@ def create_engine(database_url: str) -> AsyncEngine:
     return engine
 
 
-def create_sqlite_engine(database_url: str) -> sa.Engine:
+def create_sqlite_engine(database_url: str, *, autocheckpoint: bool = True) -> sa.Engine:
     """A sync pysqlite engine for an SQLite URL, with the same pragma and BEGIN IMMEDIATE hooks.
+
+    `autocheckpoint=False` turns off SQLite's checkpoint in a commit, for a caller that checkpoints the file
+    itself (see checkpoint.py).
 
     Raises:
         StorageError: bad URL, or a directory that cannot be created.
@@ -146,6 +149,8 @@ def create_sqlite_engine(database_url: str) -> sa.Engine:
     except (SQLAlchemyError, ImportError) as exc:
         raise StorageError(f"cannot set up database {redact(url)}: {exc}") from exc
     sa.event.listen(engine, "connect", _on_inline_sqlite_connect)
+    if not autocheckpoint:
+        sa.event.listen(engine, "connect", _without_autocheckpoint)
     sa.event.listen(engine, "begin", _on_sqlite_begin)
     return engine
 
@@ -155,6 +160,10 @@ def _on_inline_sqlite_connect(dbapi_connection: Any, record: Any) -> None:
     # Inline connections run on the event loop: never sleep in SQLite waiting for the write lock, which
     # would freeze the loop. The store retries BEGIN IMMEDIATE with asyncio.sleep instead (see sql.py).
     dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+
+def _without_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
 
 def _ensure_directory(path: Path) -> None:

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from bot.errors import ConversationChanged, StorageError
 from storage import rows
-from storage.engine import create_engine, create_sqlite_engine, parse_url, storage_error
+from storage.checkpoint import WalCheckpointer
+from storage.engine import create_engine, create_sqlite_engine, parse_url, sqlite_path, storage_error
 from storage.inline import InlineSession
 from storage.models import (
     ConversationRow,
@@ -509,12 +510,16 @@ class SqlAlchemyStore:
         self.saved = SavedConversations(saved_conversations)
         self._url = parse_url(database_url)
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._inline = create_sqlite_engine(database_url) if engine.dialect.name == "sqlite" else None
-        self._statements = PreparedStatements(self._inline.dialect if self._inline is not None else engine.dialect)
         # SQLite has a single writer. Queueing this process's transactions here is fair and cheap; the
         # 5 s busy_timeout is left to arbitrate with other processes using the same file.
         self._writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         self._writer_task: asyncio.Task[Any] | None = None
+        path = sqlite_path(self._url) if engine.dialect.name == "sqlite" else None
+        # An SQLite file is checkpointed on a worker thread, not in the commit that fills the WAL (checkpoint.py).
+        self.checkpointer = WalCheckpointer(path, hold_writers=self._writer_turn) if path is not None else None
+        self._inline = (create_sqlite_engine(database_url, autocheckpoint=self.checkpointer is None)
+                        if engine.dialect.name == "sqlite" else None)
+        self._statements = PreparedStatements(self._inline.dialect if self._inline is not None else engine.dialect)
 
     @classmethod
     async def connect(cls, database_url: str) -> SqlAlchemyStore:
@@ -554,6 +559,8 @@ class SqlAlchemyStore:
                             raise
                         sync_session.commit()
                     self.saved.put(uow.written)
+                    if self.checkpointer is not None:
+                        self.checkpointer.committed()
                     return
                 async with self._sessions() as session:
                     async with session.begin():
@@ -599,10 +606,13 @@ class SqlAlchemyStore:
                 raise storage_error(exc, self._url, "connecting") from exc
 
     async def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection. The checkpointer's goes last: SQLite's final checkpoint then runs on its
+        thread."""
         if self._inline is not None:
             self._inline.dispose()
         await self._engine.dispose()
+        if self.checkpointer is not None:
+            await self.checkpointer.close()
 
     @asynccontextmanager
     async def _writer_turn(self) -> AsyncIterator[None]:
