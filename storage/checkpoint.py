@@ -13,9 +13,10 @@ goes on meanwhile. A PASSIVE checkpoint never waits for a lock and never blocks 
 
 SQLite starts the WAL over (writes it from its beginning again) only when a write transaction begins after a
 checkpoint copied all of it. Under steady load, transactions commit while the checkpoint copies, so it never
-copies all of it and the WAL would grow for as long as the load lasts. So when commits came meanwhile, a
-second pass copies just those few pages while this process's transactions wait (`hold_writers`): a
-millisecond or two of waiting for the next turns, during which the event loop still serves everything else.
+copies all of it and the WAL would grow for as long as the load lasts. So once the WAL is `restart_pages`
+long and commits came during a checkpoint, a second pass copies just their pages while this process's
+transactions wait (`hold_writers`): a millisecond or two of waiting for the next turns, during which the
+event loop still serves everything else.
 Several processes on one database file each run their own; SQLite lets one checkpoint at a time, and a
 write by another process during the second pass only postpones the restart to a later checkpoint.
 """
@@ -81,9 +82,9 @@ class WalCheckpointer:
             self._wake.set()
 
     async def checkpoint(self) -> Checkpointed | None:
-        """Copy the WAL into the database file now, on the worker thread; then what was committed meanwhile,
-        with writers held. None if it failed (the failure is logged; the next one tries again, and SQLite's WAL
-        keeps every page until then)."""
+        """Copy the WAL into the database file now, on the worker thread; then, if the WAL is long, what was
+        committed meanwhile, with writers held. None if it failed (the failure is logged; the next one tries
+        again, and SQLite's WAL keeps every page until then)."""
         self._pending = 0
         run = asyncio.get_running_loop().run_in_executor
         try:
@@ -121,7 +122,10 @@ class WalCheckpointer:
                 await asyncio.wait_for(self._wake.wait(), self._idle)
             self._wake.clear()
             if self._pending:
-                await self.checkpoint()
+                try:
+                    await self.checkpoint()
+                except Exception:  # never let one failure end checkpointing: the WAL would grow from then on
+                    log.exception("WAL checkpoint of %s failed", self._path)
 
     # On the worker thread:
 

@@ -205,3 +205,24 @@ async def test_a_short_wal_gets_no_second_pass(sqlite_store: SqlAlchemyStore, mo
     await add_conversations(sqlite_store, 5)
     assert await checkpoint is not None
     assert calls == [1]
+
+
+async def test_checkpointing_goes_on_after_an_unexpected_failure(sqlite_store: SqlAlchemyStore,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    checkpointer = sqlite_store.checkpointer
+    assert checkpointer is not None
+    real = checkpointer._checkpoint
+    failures = [RuntimeError("boom")]
+
+    def flaky():  # type: ignore[no-untyped-def]
+        if failures:
+            raise failures.pop()
+        return real()
+
+    monkeypatch.setattr(checkpointer, "_checkpoint", flaky)
+    with caplog.at_level(logging.ERROR, logger="salesbot.storage"):
+        await add_conversations(sqlite_store, 100)  # the first checkpoint fails
+        await until(lambda: "WAL checkpoint of" in caplog.text)
+        await add_conversations(sqlite_store, 100)  # the task is still there: the next one runs
+        await until(lambda: checkpointer.runs == 1)
