@@ -43,6 +43,12 @@ def empty_database(sqlite_url: str, request: pytest.FixtureRequest) -> EmptyData
     return build
 
 
+async def migrated_store(url: str) -> SqlAlchemyStore:
+    """A store on `url`, its schema migrated to the latest version first. Close it."""
+    await migrate.upgrade(url)
+    return await SqlAlchemyStore.connect(url)
+
+
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def store(request: pytest.FixtureRequest, empty_database: EmptyDatabase) -> AsyncIterator[Store]:
     """Each Store implementation in turn, empty and migrated."""
@@ -50,9 +56,7 @@ async def store(request: pytest.FixtureRequest, empty_database: EmptyDatabase) -
     if request.param == "memory":
         built = InMemoryStore()
     else:
-        url = await empty_database(request.param)
-        await migrate.upgrade(url)
-        built = await SqlAlchemyStore.connect(url)
+        built = await migrated_store(await empty_database(request.param))
     try:
         yield built
     finally:
