@@ -13,7 +13,7 @@ import pytest
 from bot.engine.types import ConversationState
 from bot.errors import StorageError
 from storage import migrate
-from storage.engine import normalize_url, redact
+from storage.engine import json_dumps, normalize_url, redact
 from storage.repository import ConversationRecord
 from storage.sql import SqlAlchemyStore
 
@@ -41,6 +41,20 @@ def test_unsupported_or_malformed_urls_say_what_to_use() -> None:
         normalize_url("mysql+pymysql://u:p@h/db")
     with pytest.raises(StorageError, match="'not a url' is not a URL"):
         normalize_url("not a url")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"a": 1, "b": [1.5, True, None]}, '{"a":1,"b":[1.5,true,null]}'),
+        ({1: "x", "b": "Zoë 👋"}, '{"1":"x","b":"Zoë 👋"}'),  # a key that is not a string
+        ({"huge": 2**70}, '{"huge": 1180591620717411303424}'),  # beyond 64 bits
+        ({2: -(2**65)}, '{"2": -36893488147419103232}'),  # both
+    ],
+)
+def test_json_columns_are_written_for_every_value(value: object, expected: str) -> None:
+    assert json_dumps(value) == expected
+    assert json.loads(json_dumps(value)) == json.loads(expected)
 
 
 def test_redact_hides_the_password() -> None:
